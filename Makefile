@@ -1,0 +1,54 @@
+# Everyday commands. `make run` and `make test` are the README's quick start.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# `make test` talks to real PostgreSQL and Redis at their standard local addresses.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storefront
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key}
+
+.PHONY: install run test lint format check seed migrate worker bench fuzz clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install  ## API on http://127.0.0.1:$(PORT) plus a Celery worker
+	PORT=$(PORT) PYTHON=$(PY) bash scripts/run.sh
+
+test: install  ## the whole suite against PostgreSQL and Redis (plus the embedded mode)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: lint test
+
+migrate: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate
+
+seed: install
+	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_data $(SEED_ARGS)
+
+worker: install
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A config worker --beat --loglevel=INFO
+
+bench: install  ## load benchmarks, see bench/README.md
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+fuzz: install  ## schemathesis against a live server, see docs/reliability.md
+	$(TEST_ENV) bash scripts/fuzz.sh
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

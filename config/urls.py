@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from storefront.common import health
+
+urlpatterns = [
+    path("healthz", health.LivenessView.as_view(), name="healthz"),
+    path("readyz", health.ReadinessView.as_view(), name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/search/", include("storefront.search.urls")),
+    path("stores/", include("storefront.stores.urls")),
+    path("", include("storefront.orders.urls")),
+]
+
+handler400 = "storefront.common.errors.json_bad_request"
+handler403 = "storefront.common.errors.json_permission_denied"
+handler404 = "storefront.common.errors.json_not_found"
+handler500 = "storefront.common.errors.json_server_error"

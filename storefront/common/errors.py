@@ -1,0 +1,73 @@
+"""One JSON error shape for the whole API: {"error": {"code", "message", "fields"}}."""
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class ServiceUnavailableError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "A backing service is unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _first_code(detail: Any) -> str:
+    """The machine-readable code of the first error inside a DRF detail structure."""
+    if isinstance(detail, dict):
+        detail = next(iter(detail.values()), "")
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+    if isinstance(detail, dict | list):
+        return _first_code(detail)
+    return getattr(detail, "code", "invalid")
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: Django logs it and answers with json_server_error
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = error_body("invalid", "The request is invalid.", fields)
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        response.data = error_body(_first_code(detail), str(detail))
+    return response
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def json_permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("server_error", "Internal server error."), status=500)
