@@ -1,0 +1,55 @@
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+from storefront.catalog.models import Product
+from storefront.stores.models import Inventory, Store
+
+SMALL = ["--stores", "3", "--products", "200", "--inventory-per-store", "50", "--no-progress"]
+
+
+def seeded_snapshot() -> tuple[list, list]:
+    products = list(Product.objects.order_by("id").values_list("title", "price", "category__name"))
+    stock = list(
+        Inventory.objects.order_by("store__name", "product__title", "product_id").values_list(
+            "store__name", "product__title", "quantity"
+        )
+    )
+    return products, stock
+
+
+@pytest.mark.django_db
+def test_seed_fills_every_table_and_prints_the_staff_token(capsys):
+    call_command("seed_data", *SMALL)
+
+    assert Store.objects.count() == 3
+    assert Product.objects.count() == 200
+    assert Inventory.objects.count() == 150
+    assert Product.objects.filter(title__icontains="pro").exists()  # "q=Pro" finds things
+    token = Token.objects.get(user__staffed_stores__name="Store 1")
+    assert token.key in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_seed_is_deterministic_for_a_seed_and_reset_restarts_ids():
+    call_command("seed_data", *SMALL, "--seed", "7")
+    first = seeded_snapshot()
+    first_id = Product.objects.order_by("id").values_list("id", flat=True).first()
+
+    call_command("seed_data", *SMALL, "--seed", "7", "--reset")
+
+    assert seeded_snapshot() == first
+    assert Product.objects.order_by("id").values_list("id", flat=True).first() == first_id
+    call_command("seed_data", *SMALL, "--seed", "8", "--reset")
+    assert seeded_snapshot() != first
+
+
+@pytest.mark.django_db
+def test_seed_without_reset_leaves_existing_data_alone(capsys):
+    call_command("seed_data", *SMALL)
+    before = seeded_snapshot()
+
+    call_command("seed_data", "--products", "500", "--no-progress")
+
+    assert seeded_snapshot() == before
+    assert "nothing to do" in capsys.readouterr().out
