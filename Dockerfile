@@ -1,0 +1,24 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+
+# Dependencies first, so code changes do not reinstall them.
+COPY pyproject.toml README.md ./
+COPY config/__init__.py config/
+COPY storefront/__init__.py storefront/
+RUN pip install ".[dev]"
+
+COPY . .
+RUN pip install --no-deps -e . \
+    && SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+    && useradd --create-home storefront \
+    && chown -R storefront /app
+USER storefront
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--access-logfile", "-"]
