@@ -165,6 +165,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Task logs go through LOGGING below (one JSON line each) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -215,6 +217,9 @@ ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 10_000)
 SEARCH_CACHE_TTL = env_int("SEARCH_CACHE_TTL", 60)
 SUGGEST_RATE_LIMIT = env_int("SUGGEST_RATE_LIMIT", 20)
 SUGGEST_RATE_WINDOW = env_int("SUGGEST_RATE_WINDOW", 60)
+# Confirmation emails: the outbox drain picks up PENDING rows untouched for this long.
+ORDER_EMAIL_DRAIN_AFTER_SECONDS = env_int("ORDER_EMAIL_DRAIN_AFTER_SECONDS", 30)
+ORDER_EMAIL_MAX_ATTEMPTS = env_int("ORDER_EMAIL_MAX_ATTEMPTS", 10)
 
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -22,6 +24,7 @@ class Order(models.Model):
         related_name="orders",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -32,12 +35,23 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"Order {self.pk} ({self.status})"
 
+    @property
+    def total(self) -> Decimal:
+        return sum((item.line_total for item in self.items.all()), Decimal("0.00"))
+
+    @property
+    def shortfall_items(self) -> list["OrderItem"]:
+        return [item for item in self.items.all() if item.shortfall]
+
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
     quantity = models.IntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    # Units the store lacked when the order was placed (0 when the line was satisfiable).
+    # Stored rather than recomputed: stock moves on, the reason for a rejection must not.
+    shortfall = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
@@ -45,7 +59,43 @@ class OrderItem(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity__gt=0), name="orderitem_quantity_gt_0"
             ),
+            models.CheckConstraint(
+                condition=models.Q(shortfall__lte=models.F("quantity")),
+                name="orderitem_shortfall_lte_quantity",
+            ),
+            # Duplicate product lines are merged before the order is written.
+            models.UniqueConstraint(
+                fields=["order", "product"], name="orderitem_order_product_uniq"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id}"
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.shortfall
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+class IdempotencyKey(models.Model):
+    """A client-chosen key that makes POST /orders/ safe to retry.
+
+    Inserted first thing in the placing transaction: a concurrent request with the same key
+    blocks on the unique index until the first one commits, then replays its order.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    # sha256 of the normalised request, so a reused key with another body is detected.
+    fingerprint = models.CharField(max_length=64)
+    # Null only inside the placing transaction, before the order row exists.
+    order = models.OneToOneField(
+        Order, on_delete=models.CASCADE, null=True, related_name="idempotency_key"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
