@@ -9,7 +9,7 @@ export DEBUG=${DEBUG:-true}
 
 $PYTHON manage.py migrate --no-input
 $PYTHON manage.py createcachetable
-$PYTHON manage.py seed_data --if-empty
+$PYTHON manage.py seed_data --no-progress
 
 "$(dirname "$PYTHON")/celery" -A config worker --beat --loglevel=INFO --concurrency=2 &
 worker_pid=$!
