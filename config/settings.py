@@ -216,6 +216,8 @@ SPECTACULAR_SETTINGS = {
 ORDER_MAX_LINES = env_int("ORDER_MAX_LINES", 100)
 ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 10_000)
 SEARCH_CACHE_TTL = env_int("SEARCH_CACHE_TTL", 60)
+# Deepest page of search results (OFFSET cost grows with it); narrow the query instead.
+SEARCH_MAX_PAGE = env_int("SEARCH_MAX_PAGE", 500)
 SUGGEST_RATE_LIMIT = env_int("SUGGEST_RATE_LIMIT", 20)
 SUGGEST_RATE_WINDOW = env_int("SUGGEST_RATE_WINDOW", 60)
 # Confirmation emails: the outbox drain picks up PENDING rows untouched for this long.

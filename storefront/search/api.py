@@ -1,0 +1,274 @@
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from storefront.catalog.selectors import category_get_by_reference
+from storefront.search.selectors import (
+    ORDERINGS,
+    ProductSearchPage,
+    product_search,
+    product_suggest,
+    store_exists,
+)
+from storefront.search.throttling import SuggestRateThrottle
+
+QUERY_MAX_LENGTH = 100
+SUGGEST_MIN_LENGTH = 3
+
+ErrorSerializer = inline_serializer(
+    "Error",
+    {
+        "error": inline_serializer(
+            "ErrorBody",
+            {
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(required=False),
+            },
+        )
+    },
+)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class TrueFalseField(serializers.Field):
+    """Exactly "true" or "false" (any case): a typo must not silently disable a filter."""
+
+    default_error_messages = {"invalid": 'Must be "true" or "false".'}
+
+    def to_internal_value(self, data: object) -> bool:
+        value = str(data).strip().lower()
+        if value not in {"true", "false"}:
+            self.fail("invalid")
+        return value == "true"
+
+    def to_representation(self, value: bool) -> bool:
+        return value
+
+
+class ProductResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    category = serializers.CharField(source="category.name")
+    # required=False: products without the annotation (no store_id) omit the key entirely.
+    store_quantity = serializers.IntegerField(
+        required=False, help_text="Present only when `store_id` is given."
+    )
+
+
+class ProductSearchPageSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    fuzzy = serializers.BooleanField(
+        help_text="True when nothing matched `q` and these are similar titles (typo tolerance)."
+    )
+    results = ProductResultSerializer(many=True)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class SuggestionListSerializer(serializers.Serializer):
+    results = SuggestionSerializer(many=True)
+
+
+class ProductSearchApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True, max_length=QUERY_MAX_LENGTH)
+        min_price = serializers.DecimalField(
+            required=False, max_digits=10, decimal_places=2, min_value=0
+        )
+        max_price = serializers.DecimalField(
+            required=False, max_digits=10, decimal_places=2, min_value=0
+        )
+        category = serializers.CharField(
+            required=False,
+            source="category_id",
+            max_length=100,
+            help_text="Category name (case-insensitive) or id.",
+        )
+        store_id = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="Adds each product's quantity in this store as `store_quantity`.",
+        )
+        in_stock = TrueFalseField(
+            required=False,
+            help_text="true: only products with stock in `store_id` (or in any store).",
+        )
+        ordering = serializers.ChoiceField(
+            required=False,
+            choices=ORDERINGS,
+            help_text="Default: relevance when `q` is given, otherwise title.",
+        )
+        page = serializers.IntegerField(required=False, min_value=1)
+        page_size = serializers.IntegerField(
+            required=False, min_value=1, help_text="Capped at MAX_PAGE_SIZE."
+        )
+
+        def validate_category(self, value: str) -> int:
+            category = category_get_by_reference(reference=value)
+            if category is None:
+                raise serializers.ValidationError("Unknown category.")
+            return category.pk
+
+        def validate_store_id(self, value: int) -> int:
+            if not store_exists(store_id=value):
+                raise serializers.ValidationError("Unknown store.")
+            return value
+
+        def validate_page(self, value: int) -> int:
+            # Deep OFFSETs cost as much as reading every row before them; refine the query.
+            if value > settings.SEARCH_MAX_PAGE:
+                raise serializers.ValidationError(
+                    f"Ensure this value is less than or equal to {settings.SEARCH_MAX_PAGE}."
+                )
+            return value
+
+        def validate_page_size(self, value: int) -> int:
+            return min(value, settings.MAX_PAGE_SIZE)
+
+        def validate(self, attrs: dict) -> dict:
+            low, high = attrs.get("min_price"), attrs.get("max_price")
+            if low is not None and high is not None and low > high:
+                raise serializers.ValidationError(
+                    {"min_price": ["Must not be greater than max_price."]}
+                )
+            return attrs
+
+    @extend_schema(
+        operation_id="search_products",
+        tags=["search"],
+        parameters=[InputSerializer],
+        responses={
+            200: ProductSearchPageSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters."),
+        },
+        examples=[
+            OpenApiExample(
+                "Search with store stock",
+                response_only=True,
+                value={
+                    "page": 1,
+                    "page_size": 20,
+                    "has_next": True,
+                    "next": "http://api.example/api/search/products/?q=pro&store_id=1&page=2",
+                    "previous": None,
+                    "fuzzy": False,
+                    "results": [
+                        {
+                            "id": 42,
+                            "title": "Pro Wireless Mouse",
+                            "price": "29.99",
+                            "category": "Electronics",
+                            "store_quantity": 7,
+                        }
+                    ],
+                },
+            ),
+            OpenApiExample(
+                "Unknown store",
+                status_codes=["400"],
+                response_only=True,
+                value={
+                    "error": {
+                        "code": "invalid",
+                        "message": "The request is invalid.",
+                        "fields": {"store_id": ["Unknown store."]},
+                    }
+                },
+            ),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        found = product_search(**params.validated_data)
+        return Response(ProductSearchPageSerializer(_page_body(request, found)).data)
+
+
+def _page_body(request: Request, found: ProductSearchPage) -> dict:
+    url = request.build_absolute_uri()
+    return {
+        "page": found.page,
+        "page_size": found.page_size,
+        "has_next": found.has_next,
+        "next": replace_query_param(url, "page", found.page + 1) if found.has_next else None,
+        "previous": replace_query_param(url, "page", found.page - 1) if found.page > 1 else None,
+        "fuzzy": found.fuzzy,
+        "results": found.results,
+    }
+
+
+class ProductSuggestApi(APIView):
+    throttle_classes = [SuggestRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        _too_short = f"Type at least {SUGGEST_MIN_LENGTH} characters to get suggestions."
+
+        q = serializers.CharField(
+            min_length=SUGGEST_MIN_LENGTH,
+            max_length=QUERY_MAX_LENGTH,
+            error_messages={"required": _too_short, "blank": _too_short, "min_length": _too_short},
+        )
+
+    @extend_schema(
+        operation_id="search_suggest",
+        tags=["search"],
+        parameters=[InputSerializer],
+        responses={
+            200: SuggestionListSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="`q` missing or too short."),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Rate limit exceeded; the `Retry-After` header gives the seconds "
+                "until the window resets.",
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Suggestions for 'pro'",
+                response_only=True,
+                value={
+                    "results": [
+                        {"id": 12, "title": "Pro Laptop K120"},
+                        {"id": 7, "title": "Professional Mouse A17"},
+                        {"id": 31, "title": "Ultra Screen Protector B40"},
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "Too many requests",
+                status_codes=["429"],
+                response_only=True,
+                value={
+                    "error": {
+                        "code": "throttled",
+                        "message": "Request was throttled. Expected available in 41 seconds.",
+                    }
+                },
+            ),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        suggestions = product_suggest(q=params.validated_data["q"])
+        return Response(SuggestionListSerializer({"results": suggestions}).data)

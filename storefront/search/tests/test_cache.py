@@ -1,0 +1,147 @@
+"""Repeated searches come from the cache; stock never does."""
+
+import logging
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from storefront.search.cache import CATALOG_VERSION_KEY, catalog_version
+from storefront.stores.models import Inventory
+
+SEARCH = reverse("search-products")
+SUGGEST = reverse("search-suggest")
+
+
+def get_json(api_client, url, params) -> dict:
+    response = api_client.get(url, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def searched_products(queries: CaptureQueriesContext) -> bool:
+    """Whether any captured query ran the (expensive) text match over products."""
+    return any("LIKE" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.fixture
+def store(catalog_factory, search_catalog):
+    store = catalog_factory.store()
+    catalog_factory.stock(store, search_catalog["exact"], 5)
+    catalog_factory.stock(store, search_catalog["prefix"], 1)
+    return store
+
+
+def test_identical_search_is_served_from_cache(api_client, search_catalog):
+    with CaptureQueriesContext(connection) as first:
+        first_body = get_json(api_client, SEARCH, {"q": "pro"})
+    with CaptureQueriesContext(connection) as second:
+        second_body = get_json(api_client, SEARCH, {"q": "pro"})
+    assert second_body == first_body
+    assert searched_products(first)
+    assert not searched_products(second)
+    assert len(second) == 1  # only the live read of the page's rows
+
+
+def test_different_parameters_are_cached_separately(api_client, search_catalog):
+    get_json(api_client, SEARCH, {"q": "pro"})
+    with CaptureQueriesContext(connection) as queries:
+        body = get_json(api_client, SEARCH, {"q": "pro", "max_price": "30"})
+    assert searched_products(queries)
+    assert [item["title"] for item in body["results"]] == ["Ultra Pro Mouse"]
+
+
+def test_cached_search_reads_store_quantity_live(api_client, store, search_catalog):
+    params = {"q": "pro", "store_id": store.pk}
+    before = get_json(api_client, SEARCH, params)
+    assert before["results"][0]["store_quantity"] == 5
+
+    Inventory.objects.filter(store=store, product=search_catalog["exact"]).update(quantity=2)
+    with CaptureQueriesContext(connection) as queries:
+        after = get_json(api_client, SEARCH, params)
+    assert not searched_products(queries)  # still a cache hit ...
+    assert after["results"][0]["store_quantity"] == 2  # ... with today's stock
+
+
+def test_in_stock_search_drops_a_sold_out_product_at_once(api_client, store, search_catalog):
+    params = {"q": "pro", "store_id": store.pk, "in_stock": "true"}
+    assert [i["title"] for i in get_json(api_client, SEARCH, params)["results"]] == [
+        "Pro",
+        "Pro Laptop",
+    ]
+    Inventory.objects.filter(store=store, product=search_catalog["prefix"]).update(quantity=0)
+    assert [i["title"] for i in get_json(api_client, SEARCH, params)["results"]] == ["Pro"]
+
+    Inventory.objects.filter(store=store, product=search_catalog["prefix"]).update(quantity=9)
+    results = get_json(api_client, SEARCH, params)["results"]
+    assert [(i["title"], i["store_quantity"]) for i in results] == [("Pro", 5), ("Pro Laptop", 9)]
+
+
+def test_in_stock_anywhere_is_fresh_too(api_client, store, search_catalog):
+    params = {"q": "pro", "in_stock": "true"}
+    assert len(get_json(api_client, SEARCH, params)["results"]) == 2
+    Inventory.objects.filter(store=store).update(quantity=0)
+    assert get_json(api_client, SEARCH, params)["results"] == []
+
+
+def test_order_placed_through_the_service_shows_at_once(api_client, store, search_catalog):
+    services = pytest.importorskip("storefront.orders.services")
+    params = {"q": "pro", "store_id": store.pk}
+    assert get_json(api_client, SEARCH, params)["results"][1]["store_quantity"] == 1
+
+    services.order_place(
+        store_id=store.pk,
+        items=[services.OrderLine(product_id=search_catalog["prefix"].pk, quantity=1)],
+        email="buyer@example.com",
+    )
+
+    laptop = get_json(api_client, SEARCH, params)["results"][1]
+    assert (laptop["title"], laptop["store_quantity"]) == ("Pro Laptop", 0)
+    in_stock = get_json(api_client, SEARCH, {**params, "in_stock": "true"})["results"]
+    assert [item["title"] for item in in_stock] == ["Pro"]
+
+
+def test_catalog_edit_invalidates_cached_searches(
+    api_client, search_catalog, catalog_factory, django_capture_on_commit_callbacks
+):
+    get_json(api_client, SEARCH, {"q": "pro"})
+    version = catalog_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_factory.product("Pro Zoom Lens")
+    assert catalog_version() == version + 1
+    titles = [item["title"] for item in get_json(api_client, SEARCH, {"q": "pro"})["results"]]
+    assert "Pro Zoom Lens" in titles
+
+
+def test_identical_suggestion_is_served_from_cache(api_client, search_catalog):
+    with CaptureQueriesContext(connection) as first:
+        first_body = get_json(api_client, SUGGEST, {"q": "pro"})
+    with CaptureQueriesContext(connection) as second:
+        second_body = get_json(api_client, SUGGEST, {"q": "pro"})
+    assert second_body == first_body
+    assert len(first) >= 1
+    assert len(second) == 0
+
+
+def test_search_keys_live_in_the_cache(api_client, search_catalog):
+    get_json(api_client, SEARCH, {"q": "pro"})
+    assert cache.get(CATALOG_VERSION_KEY) is not None
+    redis = cache._cache.get_client(write=False)  # Django's own client for this cache
+    assert redis.keys("*search:products:*")
+
+
+@pytest.mark.usefixtures("fresh_redis_client")
+def test_cache_down_degrades_to_uncached(api_client, search_catalog, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6391/0",  # nothing listens here
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with caplog.at_level(logging.WARNING, logger="storefront.search.cache"):
+        body = get_json(api_client, SEARCH, {"q": "pro"})
+    assert [item["title"] for item in body["results"]][:2] == ["Pro", "Pro Laptop"]
+    assert "search cache unavailable" in caplog.text

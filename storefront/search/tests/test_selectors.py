@@ -1,0 +1,97 @@
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from storefront.search.selectors import product_search, product_suggest
+
+
+def titles(page) -> list[str]:
+    return [product.title for product in page.results]
+
+
+def test_relevance_ranks_exact_then_prefix_then_word_prefix_then_title_then_description(
+    search_catalog,
+):
+    page = product_search(q="pro")
+    assert titles(page) == ["Pro", "Pro Laptop", "Ultra Pro Mouse", "Improved Kettle", "Blender"]
+    assert page.fuzzy is False
+
+
+def test_matching_is_case_insensitive(search_catalog):
+    assert titles(product_search(q="PRO")) == titles(product_search(q="pro"))
+
+
+def test_ties_within_a_rank_are_broken_by_title(catalog_factory):
+    for title in ["Pro Zeta", "Pro Alpha", "Pro Mid"]:
+        catalog_factory.product(title)
+    assert titles(product_search(q="pro")) == ["Pro Alpha", "Pro Mid", "Pro Zeta"]
+
+
+def test_explicit_ordering_overrides_relevance(search_catalog):
+    assert titles(product_search(q="pro", ordering="price")) == [
+        "Ultra Pro Mouse", "Improved Kettle", "Pro", "Blender", "Pro Laptop",
+    ]  # fmt: skip
+
+
+def test_relevance_without_q_orders_by_title(search_catalog):
+    assert titles(product_search(ordering="relevance")) == sorted(
+        product.title for product in search_catalog.values()
+    )
+
+
+def test_without_store_results_have_no_store_quantity(search_catalog):
+    assert all(not hasattr(product, "store_quantity") for product in product_search().results)
+
+
+def test_store_quantity_is_zero_where_the_store_does_not_stock(catalog_factory, search_catalog):
+    store = catalog_factory.store()
+    catalog_factory.stock(store, search_catalog["exact"], 4)
+    quantities = {p.title: p.store_quantity for p in product_search(store_id=store.pk).results}
+    assert quantities["Pro"] == 4
+    assert quantities["Pro Laptop"] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL")
+def test_typo_falls_back_to_similar_titles(catalog_factory):
+    catalog_factory.product("Laptop")
+    catalog_factory.product("Kettle")
+    page = product_search(q="Laptpo")
+    assert page.fuzzy is True
+    assert titles(page) == ["Laptop"]
+
+
+def test_no_fallback_when_something_matched(catalog_factory):
+    catalog_factory.product("Laptop")
+    page = product_search(q="lapt")
+    assert page.fuzzy is False
+    assert titles(page) == ["Laptop"]
+
+
+def test_filters_combine_with_q(search_catalog):
+    page = product_search(q="pro", min_price=Decimal("30"), max_price=Decimal("60"))
+    assert titles(page) == ["Pro", "Improved Kettle", "Blender"]
+
+
+def test_suggestions_prefix_first_then_contains_each_alphabetical(catalog_factory):
+    for title in ["Ultra Pro Mouse", "Pro Laptop", "Improved Kettle", "pro bag", "Pro Case"]:
+        catalog_factory.product(title)
+    catalog_factory.product("Blender", description="pro")  # description never suggests
+    suggested = [s["title"] for s in product_suggest(q="PRO")]
+    # Byte order within a group on the C collation, as ORDER BY title gives it.
+    assert suggested[:3] == sorted(["Pro Laptop", "pro bag", "Pro Case"])
+    assert suggested[3:] == ["Improved Kettle", "Ultra Pro Mouse"]
+
+
+def test_suggestions_have_no_duplicate_titles_and_carry_the_first_id(catalog_factory):
+    first = catalog_factory.product("Pro Laptop")
+    catalog_factory.product("Pro Laptop")
+    assert product_suggest(q="pro") == [{"id": first.pk, "title": "Pro Laptop"}]
+
+
+def test_at_most_ten_suggestions_and_prefix_matches_fill_them_first(catalog_factory):
+    for number in range(12):
+        catalog_factory.product(f"Pro Item {number:02}")
+    catalog_factory.product("A Pro Thing")
+    suggested = [s["title"] for s in product_suggest(q="pro")]
+    assert suggested == [f"Pro Item {number:02}" for number in range(10)]

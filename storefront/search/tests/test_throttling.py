@@ -1,0 +1,186 @@
+"""Autocomplete rate limit: atomic in Redis, per user or client IP, failing open."""
+
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from storefront.common.redis import get_redis
+
+SUGGEST = reverse("search-suggest")
+
+
+def suggest(client: APIClient, **extra):
+    return client.get(SUGGEST, {"q": "pro"}, **extra)
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("shopper", password="x")
+
+
+@pytest.fixture
+def small_limit(settings):
+    settings.SUGGEST_RATE_LIMIT = 3
+    settings.SUGGEST_RATE_WINDOW = 60
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_exactly_the_limit_of_50_simultaneous_requests_succeed(catalog_factory):
+    catalog_factory.product("Pro Laptop")
+    user = get_user_model().objects.create_user("racer", password="x")
+    start = threading.Barrier(50)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def request() -> None:
+        client = APIClient()
+        client.force_authenticate(user)
+        try:
+            start.wait()
+            status = suggest(client).status_code
+            with lock:
+                statuses.append(status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] * 20 + [429] * 30
+
+
+def test_over_the_limit_is_a_429_with_retry_after(api_client, user, small_limit):
+    api_client.force_authenticate(user)
+    assert [suggest(api_client).status_code for _ in range(3)] == [200, 200, 200]
+    response = suggest(api_client)
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "throttled"
+    assert "throttled" in response.json()["error"]["message"]
+    assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_invalid_requests_count_too(api_client, user, small_limit):
+    api_client.force_authenticate(user)
+    for _ in range(3):
+        assert api_client.get(SUGGEST, {"q": "x"}).status_code == 400
+    assert suggest(api_client).status_code == 429
+
+
+def test_users_are_limited_separately(user, small_limit):
+    other = get_user_model().objects.create_user("other", password="x")
+    first, second = APIClient(), APIClient()
+    first.force_authenticate(user)
+    second.force_authenticate(other)
+    for _ in range(3):
+        suggest(first)
+    assert suggest(first).status_code == 429
+    assert suggest(second).status_code == 200
+
+
+def test_anonymous_clients_are_limited_per_ip(api_client, db, small_limit):
+    for _ in range(3):
+        assert suggest(api_client, REMOTE_ADDR="10.0.0.1").status_code == 200
+    assert suggest(api_client, REMOTE_ADDR="10.0.0.1").status_code == 429
+    # A forwarded header cannot buy a fresh budget; only the socket's address counts.
+    spoofed = suggest(api_client, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert spoofed.status_code == 429
+    assert suggest(api_client, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_a_user_is_not_limited_by_their_ip(api_client, user, small_limit):
+    for _ in range(3):
+        suggest(api_client, REMOTE_ADDR="10.0.0.1")
+    api_client.force_authenticate(user)
+    assert suggest(api_client, REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_every_counter_carries_its_window_expiry(api_client, user, settings):
+    settings.SUGGEST_RATE_LIMIT = 1
+    settings.SUGGEST_RATE_WINDOW = 1
+    api_client.force_authenticate(user)
+    assert suggest(api_client).status_code == 200
+    assert suggest(api_client).status_code == 429
+    redis = get_redis()
+    key = f"ratelimit:suggest:user:{user.pk}"
+    assert 0 < redis.ttl(key) <= 1  # the counter always carries its expiry
+    redis.delete(key)  # what expiry does, without sleeping
+    assert suggest(api_client).status_code == 200
+
+
+@pytest.mark.usefixtures("fresh_redis_client")
+def test_embedded_mode_counts_in_djangos_cache(api_client, user, small_limit, settings):
+    settings.REDIS_URL = ""
+    assert get_redis() is None
+    api_client.force_authenticate(user)
+    assert [suggest(api_client).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def private_redis(fresh_redis_client, settings):
+    """A throwaway redis-server that the test may kill; the system Redis is never touched."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(100):
+        try:
+            if get_redis().ping():
+                break
+        except Exception:
+            time.sleep(0.05)
+    yield server
+    server.kill()
+    server.wait()
+
+
+def test_redis_down_fails_open_and_logs(api_client, user, small_limit, private_redis, caplog):
+    api_client.force_authenticate(user)
+    assert [suggest(api_client).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+    private_redis.kill()
+    private_redis.wait()
+    with caplog.at_level(logging.WARNING):
+        statuses = [suggest(api_client).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    assert "suggest rate limit unavailable; allowing request" in caplog.text
