@@ -19,3 +19,10 @@ def shop(catalog_factory):
 
 def stock_of(store, product) -> int:
     return Inventory.objects.get(store=store, product=product).quantity
+
+
+@pytest.fixture
+def api_client(api_client):
+    """The project's client, sending JSON bodies like real clients of this API."""
+    api_client.default_format = "json"
+    return api_client

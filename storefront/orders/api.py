@@ -1,0 +1,244 @@
+from django.conf import settings
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from storefront.orders.models import Order
+from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
+from storefront.orders.services import OrderLine, order_cancel, order_place
+from storefront.stores.selectors import store_exists, store_is_managed_by
+
+MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+_ERRORS = {
+    400: 'Invalid input: {"error": {"code", "message", "fields": {field: [messages]}}}.',
+    401: "No credentials.",
+    403: "Not allowed for this store or order.",
+    404: "Unknown store or order.",
+    409: "Conflict: the order is not CONFIRMED, or the Idempotency-Key was used for another body.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(description=_ERRORS[code]) for code in codes}
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no strings, booleans or floats, which IntegerField would coerce."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_serializer(component_name="OrderItem")
+class OrderItemOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    title = serializers.CharField(source="product.title")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+@extend_schema_serializer(component_name="OrderShortfall")
+class OrderShortfallOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    requested = serializers.IntegerField(source="quantity")
+    available = serializers.IntegerField()
+    missing = serializers.IntegerField(source="shortfall")
+
+
+@extend_schema_serializer(component_name="Order")
+class OrderOutputSerializer(serializers.Serializer):
+    """The whole order; shared by placing, reading and cancelling."""
+
+    id = serializers.IntegerField()
+    store = serializers.IntegerField(source="store_id")
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    email = serializers.EmailField()
+    items = OrderItemOutputSerializer(many=True, source="items.all")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shortfalls = OrderShortfallOutputSerializer(
+        many=True,
+        source="shortfall_items",
+        help_text="The lines the store could not fill (REJECTED orders only) and by how much.",
+    )
+    created_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+def _order_response(order_id: int, *, status_code: int = 200, headers=None) -> Response:
+    order = order_detail(order_id=order_id)
+    return Response(OrderOutputSerializer(order).data, status=status_code, headers=headers)
+
+
+class OrderPlaceApi(APIView):
+    @extend_schema_serializer(component_name="OrderPlaceInput")
+    class InputSerializer(serializers.Serializer):
+        @extend_schema_serializer(component_name="OrderPlaceLine")
+        class LineSerializer(serializers.Serializer):
+            product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+            quantity = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+        store = StrictIntegerField(min_value=1, max_value=MAX_ID)
+        items = LineSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
+        email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="order_place",
+        tags=["orders"],
+        summary="Place an order (all or nothing)",
+        description=(
+            "CONFIRMED with stock taken when every line is in stock, otherwise REJECTED with "
+            "`shortfalls` and no stock change; both answer 201. Unknown store: 404; unknown "
+            "product: 400; a product the store does not carry: REJECTED (available 0). "
+            "Send an `Idempotency-Key` to retry safely: the same key and body return the first "
+            "order (header `Idempotent-Replayed: true`), a different body gets 409."
+        ),
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Client-chosen unique key (1-255 printable ASCII characters).",
+            )
+        ],
+        responses={201: OrderOutputSerializer, **error_responses(400, 404, 409)},
+        examples=[
+            OpenApiExample(
+                "One line",
+                value={"store": 1, "items": [{"product_id": 589, "quantity": 1}]},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Rejected",
+                value={
+                    "id": 7,
+                    "store": 1,
+                    "status": "REJECTED",
+                    "email": "",
+                    "items": [
+                        {
+                            "product_id": 589,
+                            "title": "Pro Laptop",
+                            "quantity": 1000000,
+                            "unit_price": "10.00",
+                            "line_total": "10000000.00",
+                        }
+                    ],
+                    "total": "10000000.00",
+                    "shortfalls": [
+                        {
+                            "product_id": 589,
+                            "requested": 1000000,
+                            "available": 12,
+                            "missing": 999988,
+                        }
+                    ],
+                    "created_at": "2026-01-01T12:00:00Z",
+                    "cancelled_at": None,
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        placement = order_place(
+            store_id=data["store"],
+            items=[OrderLine(**line) for line in data["items"]],
+            email=data["email"],
+            placed_by=request.user if request.user.is_authenticated else None,
+            idempotency_key=_idempotency_key(request),
+        )
+        headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
+        return _order_response(placement.order.pk, status_code=201, headers=headers)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not (key.isascii() and key.isprintable()):
+        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]})
+    return key
+
+
+class OrderDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="order_detail",
+        tags=["orders"],
+        summary="One order (its customer, the store's staff or a superuser)",
+        responses={200: OrderOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, order_id: int) -> Response:
+        order = order_detail(order_id=order_id)
+        if order is None:
+            raise NotFound("Order not found.")
+        if not order_visible_to(order=order, user=request.user):
+            raise PermissionDenied("You may not see this order.")
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderCancelApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="order_cancel",
+        tags=["orders"],
+        summary="Cancel a CONFIRMED order and return its stock (store staff)",
+        description="Exactly once: a second or concurrent cancel gets 409.",
+        request=None,
+        responses={200: OrderOutputSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        order = order_cancel(order_id=order_id, cancelled_by=request.user)
+        return _order_response(order.pk)
+
+
+class StoreOrderListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="StoreOrderSummary")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        status = serializers.ChoiceField(choices=Order.Status.choices)
+        created_at = serializers.DateTimeField()
+        total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
+        total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    serializer_class = OutputSerializer
+
+    def get_queryset(self):
+        return order_list_for_store(store_id=self.kwargs["store_id"])
+
+    @extend_schema(
+        operation_id="store_order_list",
+        tags=["stores"],
+        summary="A store's orders, newest first (its staff or a superuser)",
+        responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        if not store_exists(store_id=store_id):
+            raise NotFound(f"Store {store_id} does not exist.")
+        if not store_is_managed_by(store_id=store_id, user=request.user):
+            raise PermissionDenied("Only staff of this store may list its orders.")
+        return self.list(request)
