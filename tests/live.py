@@ -1,0 +1,387 @@
+"""Real processes for the cross-cutting reliability tests.
+
+Each helper owns one OS resource and always releases it: a dedicated PostgreSQL database, a
+private redis-server, a gunicorn server, a Celery worker, or a TCP proxy that can drop every
+connection on demand. Ports come from fixed ranges (RELIABILITY_HTTP_PORTS, default 8200-8299;
+RELIABILITY_REDIS_PORTS, default 6392-6399) so parallel sessions on one machine stay apart.
+"""
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 30.0
+
+
+def _port_range(variable: str, default: str) -> range:
+    low, high = os.environ.get(variable, default).split("-")
+    return range(int(low), int(high) + 1)
+
+
+HTTP_PORTS = _port_range("RELIABILITY_HTTP_PORTS", "8200-8299")
+REDIS_PORTS = _port_range("RELIABILITY_REDIS_PORTS", "6392-6399")
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
+def free_port(ports: range = HTTP_PORTS) -> int:
+    """A port of `ports` nothing listens on and that this process has not handed out yet."""
+    with _handed_out_lock:
+        for port in ports:
+            if port in _handed_out:
+                continue
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free port in {ports}")
+
+
+def release_port(port: int) -> None:
+    with _handed_out_lock:
+        _handed_out.discard(port)
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> object:
+    """Polls `condition` until it returns something truthy; fails with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            result = condition()
+            if result:
+                return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen, *, timeout: float = 10.0) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
+
+
+def _spawn(args: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
+    # Its own session: stopping it also stops its children (gunicorn and Celery workers).
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class Database:
+    """A dedicated PostgreSQL database next to the one DATABASE_URL names."""
+
+    def __init__(self, base_url: str, name: str) -> None:
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise ValueError(f"unsafe database name {name!r}")
+        self.name = name
+        self.url = with_database(base_url, name)
+        self._admin_url = with_database(base_url, "postgres")
+
+    def _admin(self, sql: str) -> None:
+        with psycopg.connect(self._admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def create(self, *, template: "Database | None" = None) -> "Database":
+        self.drop()
+        clause = f' TEMPLATE "{template.name}"' if template else ""
+        self._admin(f'CREATE DATABASE "{self.name}"{clause}')
+        return self
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.url, autocommit=True)
+
+    def scalar(self, sql: str, params: tuple = ()) -> object:
+        with self.connect() as conn:
+            row = conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self.connect() as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    """Runs a manage.py command to completion; returns its output, raises with it on failure."""
+    done = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+
+class RedisServer:
+    """A private redis-server (no persistence) that a test may stop and start again."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.port = port or free_port(REDIS_PORTS)
+        self.log = workdir / f"redis-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> "RedisServer":
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        self.process = _spawn(args, env=dict(os.environ), log=self.log)
+        wait_until(self.ping, timeout=STARTUP_TIMEOUT, what=f"redis-server on {self.port}")
+        return self
+
+    def ping(self) -> bool:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+
+# --- Application processes ----------------------------------------------------------------------
+
+
+def app_env(*, database_url: str, redis_url: str, workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production-like process: DEBUG off, our database and Redis."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "PYTEST_", "CELERY_", "EMAIL_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="false",
+        SECRET_KEY="reliability-tests-" + "k" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        STOREFRONT_VAR_DIR=str(workdir / "var"),
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra)
+    return env
+
+
+class Gunicorn:
+    """`gunicorn config.wsgi` with N workers on a free port; base_url once started."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, workers: int = 2) -> None:
+        self.env = env
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / f"gunicorn-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Gunicorn":
+        args = [str(BIN / "gunicorn"), "config.wsgi:application"]
+        args += ["--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
+        args += ["--timeout", "60", "--graceful-timeout", "5"]
+        self.process = _spawn(args, env=self.env, log=self.log)
+        try:
+            wait_until(self._healthy, timeout=STARTUP_TIMEOUT, what=f"gunicorn on {self.port}")
+        except TimeoutError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log.read_text()[-4000:]}") from None
+        return self
+
+    def _healthy(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-4000:]}")
+        return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+        release_port(self.port)
+
+
+class CeleryWorker:
+    """A real `celery worker` (prefork pool) whose processes a test may kill."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, concurrency: int = 1) -> None:
+        self.env = env
+        self.concurrency = concurrency
+        self.log = workdir / "celery-worker.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "CeleryWorker":
+        args = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO"]
+        args += ["--pool=prefork", f"--concurrency={self.concurrency}", "--without-gossip"]
+        args += ["--without-mingle", "--without-heartbeat"]
+        self.process = _spawn(args, env=self.env, log=self.log)
+        wait_until(
+            lambda: "ready." in self.log.read_text(),
+            timeout=STARTUP_TIMEOUT,
+            what="celery worker ready",
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker, main process and pool children: no shutdown at all."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process, timeout=20)
+            self.process = None
+
+
+def celery_call(task: str, *, env: dict[str, str], args: str = "[]") -> None:
+    """Publishes one task through the broker, as celery beat would."""
+    subprocess.run(
+        [str(BIN / "celery"), "-A", "config", "call", task, "--args", args],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+# --- Network faults -----------------------------------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:port to a target, and can cut every open connection at once.
+
+    cut() closes both sides of every live connection, as a network failure or a PostgreSQL
+    restart would; refuse() additionally drops new connections until resume().
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener = socket.create_server(("127.0.0.1", self.port), backlog=128)
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._refusing = False
+        self._closed = False
+        self.connections = 0
+        self.cuts = 0
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _accept_loop(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._refusing:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, upstream))
+                self.connections += 1
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            self._close(source, sink)
+
+    def _close(self, *sockets: socket.socket) -> None:
+        for sock in sockets:
+            with self._lock:
+                self._sockets.discard(sock)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def cut(self) -> int:
+        """Closes every open connection; returns how many sockets it closed."""
+        with self._lock:
+            live = list(self._sockets)
+        self._close(*live)
+        self.cuts += 1
+        return len(live)
+
+    def refuse(self) -> None:
+        self._refusing = True
+        self.cut()
+
+    def resume(self) -> None:
+        self._refusing = False
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+        self.cut()
+        release_port(self.port)
+
+
+@contextlib.contextmanager
+def running(*things) -> Iterator[None]:
+    """Stops every started thing on exit, in reverse order, whatever happened."""
+    try:
+        yield
+    finally:
+        for thing in reversed(things):
+            with contextlib.suppress(Exception):
+                (thing.close if isinstance(thing, TcpProxy) else thing.stop)()
