@@ -8,3 +8,12 @@ app = Celery("storefront")
 # Every CELERY_* Django setting configures Celery (CELERY_BROKER_URL -> broker_url, ...).
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Sends confirmation emails whose on-commit publish failed (broker down) or whose task
+    # gave up retrying: the transactional outbox's safety net.
+    "drain-order-emails": {
+        "task": "storefront.notifications.tasks.drain_order_emails",
+        "schedule": 30.0,
+    },
+}
