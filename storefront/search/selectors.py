@@ -8,7 +8,7 @@ match, which is what keeps deep result sets (a million products) cheap.
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import TrigramSimilarity
@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     Exists,
+    Func,
     IntegerField,
     Min,
     OuterRef,
@@ -25,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce, Collate, Upper
 
 from storefront.catalog.models import Product
 from storefront.catalog.selectors import product_filter
@@ -82,14 +83,12 @@ def product_search(
     page: int = 1,
     page_size: int = 20,
 ) -> ProductSearchPage:
-    if ordering is None or (ordering == "relevance" and not q):
-        ordering = "relevance" if q else "title"
     params = {
         "q": q,
         "min_price": min_price,
         "max_price": max_price,
         "category_id": category_id,
-        "ordering": ordering,
+        "ordering": _effective_ordering(q=q, ordering=ordering),
         "page": page,
         "page_size": page_size,
     }
@@ -113,31 +112,43 @@ def product_suggest(*, q: str) -> list[Suggestion]:
     return search_cache.get_or_compute("suggest", {"q": q}, lambda: _suggestions(q))
 
 
-def _page_ids(
+def product_search_queryset(
     *,
-    q: str,
-    min_price: Decimal | None,
-    max_price: Decimal | None,
-    category_id: int | None,
-    store_id: int | None,
-    in_stock: bool,
-    ordering: Ordering,
-    page: int,
-    page_size: int,
-) -> _PageIds:
+    q: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    category_id: int | None = None,
+    store_id: int | None = None,
+    in_stock: bool = False,
+    ordering: Ordering | None = None,
+    similar: bool = False,
+) -> QuerySet[Product]:
+    """The ordered products a search pages through; `similar` is the typo-tolerant variant."""
+    ordering = _effective_ordering(q=q, ordering=ordering)
     products = product_filter(min_price=min_price, max_price=max_price, category_id=category_id)
     if in_stock:
         products = products.filter(_in_stock(store_id=store_id))
-    offset = (page - 1) * page_size
     if not q:
-        ids, has_next = _slice(products.order_by(*_ORDER_BY[ordering]), offset, page_size)
-        return {"ids": ids, "has_next": has_next, "fuzzy": False}
+        return products.order_by(*_ORDER_BY[ordering])
+    if similar:
+        return _similar_titles(products, q=q, ordering=ordering)
+    return _text_matches(products, q=q, ordering=ordering)
 
-    matches = _text_matches(products, q=q, ordering=ordering)
+
+def _effective_ordering(*, q: str, ordering: Ordering | None) -> Ordering:
+    """Relevance needs a query; without one, and by default, results go by title."""
+    if ordering is None or (ordering == "relevance" and not q):
+        return "relevance" if q else "title"
+    return ordering
+
+
+def _page_ids(*, page: int, page_size: int, **search: Any) -> _PageIds:
+    offset = (page - 1) * page_size
+    matches = product_search_queryset(**search)
     ids, has_next = _slice(matches, offset, page_size)
     nothing_matched = not ids and (page == 1 or not matches.exists())
-    if nothing_matched and connection.vendor == "postgresql":
-        similar = _similar_titles(products, q=q, ordering=ordering)
+    if search["q"] and nothing_matched and connection.vendor == "postgresql":
+        similar = product_search_queryset(**search, similar=True)
         ids, has_next = _slice(similar, offset, page_size)
         return {"ids": ids, "has_next": has_next, "fuzzy": True}
     return {"ids": ids, "has_next": has_next, "fuzzy": False}
@@ -185,27 +196,52 @@ def _in_stock(*, store_id: int | None) -> Exists:
     return Exists(stocked)
 
 
+def product_rows(*, ids: list[int], store_id: int | None) -> QuerySet[Product]:
+    """The rows shown for `ids`, with `store_quantity` read live when a store is given."""
+    products = Product.objects.filter(pk__in=ids).select_related("category").order_by()
+    if store_id is None:
+        return products
+    quantity = Inventory.objects.filter(store_id=store_id, product_id=OuterRef("pk"))
+    return products.annotate(store_quantity=Coalesce(Subquery(quantity.values("quantity")[:1]), 0))
+
+
 def _products_with_live_stock(*, ids: list[int], store_id: int | None) -> list[Product]:
-    products = Product.objects.filter(pk__in=ids).select_related("category")
-    if store_id is not None:
-        quantity = Inventory.objects.filter(store_id=store_id, product_id=OuterRef("pk"))
-        products = products.annotate(
-            store_quantity=Coalesce(Subquery(quantity.values("quantity")[:1]), 0)
-        )
-    by_id = {product.pk: product for product in products.order_by()}
+    by_id = {product.pk: product for product in product_rows(ids=ids, store_id=store_id)}
     # Products deleted since their ids were cached simply drop out of the page.
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def _suggestions(q: str) -> list[Suggestion]:
-    starting = _distinct_titles(Product.objects.filter(title__istartswith=q), SUGGESTION_LIMIT)
-    if len(starting) == SUGGESTION_LIMIT:
-        return starting
-    containing = Product.objects.filter(title__icontains=q).exclude(title__istartswith=q)
-    return starting + _distinct_titles(containing, SUGGESTION_LIMIT - len(starting))
+def suggestion_queries(*, q: str) -> tuple[QuerySet[Product], QuerySet[Product]]:
+    """Titles starting with `q`, then titles containing it elsewhere: two disjoint groups, each
+    of distinct titles in case-insensitive alphabetical order."""
+    products = Product.objects.annotate(title_key=_title_sort_key())
+    # Comparing the collated key (not icontains) is what lets the prefix use a B-tree range.
+    starting = products.filter(title_key__startswith=Upper(Value(q)))
+    containing = products.filter(title__icontains=q).exclude(title__istartswith=q)
+    return _distinct_titles(starting), _distinct_titles(containing)
 
 
-def _distinct_titles(products: QuerySet[Product], limit: int) -> list[Suggestion]:
+def _title_sort_key() -> Func:
+    # UPPER(title) under the "C" collation matches catalog migration 0003's index, whose order
+    # is case-insensitive byte order; SQLite's default (binary) collation already is that.
+    upper = Upper("title")
+    return Collate(upper, "C") if connection.vendor == "postgresql" else upper
+
+
+def _distinct_titles(products: QuerySet[Product]) -> QuerySet[Product]:
     # Many products share a title; each title is suggested once, with its oldest product's id.
-    rows = products.values("title").annotate(first_id=Min("id")).order_by("title")[:limit]
-    return [{"id": row["first_id"], "title": row["title"]} for row in rows]
+    return (
+        products.values("title_key", "title")
+        .annotate(first_id=Min("id"))
+        .order_by("title_key", "title")
+    )
+
+
+def _suggestions(q: str) -> list[Suggestion]:
+    suggestions: list[Suggestion] = []
+    for group in suggestion_queries(q=q):
+        rows = group[: SUGGESTION_LIMIT - len(suggestions)]
+        suggestions += [{"id": row["first_id"], "title": row["title"]} for row in rows]
+        if len(suggestions) == SUGGESTION_LIMIT:
+            break
+    return suggestions

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import reverse
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 from storefront.common.redis import get_redis
 
 SUGGEST = reverse("search-suggest")
+requires_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL)")
 
 
 def suggest(client: APIClient, **extra):
@@ -33,6 +35,7 @@ def small_limit(settings):
     settings.SUGGEST_RATE_WINDOW = 60
 
 
+@requires_redis
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_exactly_the_limit_of_50_simultaneous_requests_succeed(catalog_factory):
@@ -107,6 +110,7 @@ def test_a_user_is_not_limited_by_their_ip(api_client, user, small_limit):
     assert suggest(api_client, REMOTE_ADDR="10.0.0.1").status_code == 200
 
 
+@requires_redis
 def test_every_counter_carries_its_window_expiry(api_client, user, settings):
     settings.SUGGEST_RATE_LIMIT = 1
     settings.SUGGEST_RATE_WINDOW = 1
