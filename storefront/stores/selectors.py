@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from storefront.stores.models import Inventory, Store
 
@@ -18,9 +19,12 @@ def store_is_managed_by(*, store_id: int, user: AbstractBaseUser | AnonymousUser
 
 
 def inventory_list(*, store_id: int) -> QuerySet[Inventory]:
-    """The store's stock, alphabetical by product title (id breaks ties), one query per page."""
+    """The store's stock, alphabetical by product title (id breaks ties), one query per page.
+
+    Case-insensitive, so "mouse" sorts before "Zebra" whatever the database collation.
+    """
     return (
         Inventory.objects.filter(store_id=store_id)
         .select_related("product__category")
-        .order_by("product__title", "product_id")
+        .order_by(Lower("product__title"), "product_id")
     )

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from storefront.stores.api import StoreInventoryListApi
+
+urlpatterns = [
+    path("<int:store_id>/inventory/", StoreInventoryListApi.as_view(), name="store-inventory-list"),
+]

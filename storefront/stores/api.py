@@ -1,0 +1,36 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from storefront.stores.selectors import inventory_list, store_exists
+
+
+class StoreInventoryListApi(generics.ListAPIView):
+    @extend_schema_serializer(component_name="StoreInventoryLine")
+    class OutputSerializer(serializers.Serializer):
+        product_id = serializers.IntegerField()
+        title = serializers.CharField(source="product.title")
+        price = serializers.DecimalField(source="product.price", max_digits=10, decimal_places=2)
+        category = serializers.CharField(source="product.category.name")
+        quantity = serializers.IntegerField()
+
+    serializer_class = OutputSerializer
+
+    def get_queryset(self):
+        return inventory_list(store_id=self.kwargs["store_id"])
+
+    @extend_schema(
+        operation_id="store_inventory_list",
+        tags=["stores"],
+        summary="A store's stock, alphabetical by product title (public)",
+        responses={
+            200: OutputSerializer(many=True),
+            404: OpenApiResponse(description="Unknown store."),
+        },
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        if not store_exists(store_id=store_id):
+            raise NotFound(f"Store {store_id} does not exist.")
+        return self.list(request)
