@@ -19,9 +19,9 @@ from storefront.search.selectors import (
     ProductSearchPage,
     product_search,
     product_suggest,
-    store_exists,
 )
 from storefront.search.throttling import SuggestRateThrottle
+from storefront.stores.selectors import store_exists
 
 QUERY_MAX_LENGTH = 100
 SUGGEST_MIN_LENGTH = 3

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce, Collate, Upper
 from storefront.catalog.models import Product
 from storefront.catalog.selectors import product_filter
 from storefront.search import cache as search_cache
-from storefront.stores.models import Inventory, Store
+from storefront.stores.models import Inventory
 
 Ordering = Literal["relevance", "title", "price", "-price", "newest"]
 ORDERINGS: tuple[Ordering, ...] = ("relevance", "title", "price", "-price", "newest")
@@ -65,10 +65,6 @@ class _PageIds(TypedDict):
     ids: list[int]
     has_next: bool
     fuzzy: bool
-
-
-def store_exists(*, store_id: int) -> bool:
-    return Store.objects.filter(pk=store_id).exists()
 
 
 def product_search(
