@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, TypedDict
 
-from django.contrib.postgres.lookups import TrigramSimilar
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import (
     Case,
@@ -26,7 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Collate, Upper
+from django.db.models.functions import Coalesce, Collate, Greatest, Upper
 
 from storefront.catalog.models import Product
 from storefront.catalog.selectors import product_filter
@@ -176,12 +176,18 @@ def _text_matches(products: QuerySet[Product], *, q: str, ordering: Ordering) ->
 def _similar_titles(
     products: QuerySet[Product], *, q: str, ordering: Ordering
 ) -> QuerySet[Product]:
-    """Typo tolerance: titles trigram-similar to `q` (pg_trgm `%`, served by the UPPER index)."""
-    upper_title = Upper("title")
-    similar = products.filter(TrigramSimilar(upper_title, Upper(Value(q))))
+    """Typo tolerance: titles trigram-similar to `q` as a whole (`%`) or similar to some stretch
+    of the title (`%>`, word similarity: a misspelt word inside a long title). Both operators
+    are served by the UPPER(title) trigram index."""
+    upper_title, term = Upper("title"), Upper(Value(q))
+    similar = products.filter(
+        Q(TrigramSimilar(upper_title, term)) | Q(TrigramWordSimilar(upper_title, term))
+    )
     if ordering != "relevance":
         return similar.order_by(*_ORDER_BY[ordering])
-    similarity = TrigramSimilarity(upper_title, Upper(Value(q)))
+    similarity = Greatest(
+        TrigramWordSimilarity(term, upper_title), TrigramSimilarity(upper_title, term)
+    )
     return similar.annotate(similarity=similarity).order_by("-similarity", "title", "id")
 
 

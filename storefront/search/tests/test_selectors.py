@@ -61,6 +61,15 @@ def test_typo_falls_back_to_similar_titles(catalog_factory):
     assert titles(page) == ["Laptop"]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL")
+def test_typo_inside_a_long_title_is_found_by_word_similarity(catalog_factory):
+    catalog_factory.product("Premium Laptop Stand with Cooling Fan X120")
+    catalog_factory.product("Garden Hose")
+    page = product_search(q="laptp")
+    assert page.fuzzy is True
+    assert titles(page) == ["Premium Laptop Stand with Cooling Fan X120"]
+
+
 def test_no_fallback_when_something_matched(catalog_factory):
     catalog_factory.product("Laptop")
     page = product_search(q="lapt")
