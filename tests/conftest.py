@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import Database, Gunicorn, RedisServer, app_env, manage
+from tests.live import CeleryWorker, Database, Gunicorn, RedisServer, app_env, manage
 
 SEED_ARGS = ["--reset", "--stores", "3", "--products", "500", "--inventory-per-store", "200"]
 
@@ -133,3 +133,33 @@ def live(seeded_template, workdir) -> LiveStack:
         server.stop()
         redis.stop()
         database.drop()
+
+
+@pytest.fixture
+def start_gunicorn(workdir):
+    """A factory: start_gunicorn(env, workers=2) -> a started Gunicorn, stopped after the test."""
+    started: list[Gunicorn] = []
+
+    def make(env: dict[str, str], *, workers: int = 2) -> Gunicorn:
+        server = Gunicorn(env, workdir, workers=workers)
+        started.append(server)
+        return server.start()
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def start_worker(workdir):
+    """A factory: start_worker(env) -> a started CeleryWorker, stopped after the test."""
+    started: list[CeleryWorker] = []
+
+    def make(env: dict[str, str], *, concurrency: int = 1) -> CeleryWorker:
+        worker = CeleryWorker(env, workdir, concurrency=concurrency)
+        started.append(worker)
+        return worker.start()
+
+    yield make
+    for worker in started:
+        worker.stop()

@@ -7,6 +7,7 @@ RELIABILITY_REDIS_PORTS, default 6392-6399) so parallel sessions on one machine 
 """
 
 import contextlib
+import itertools
 import os
 import re
 import signal
@@ -246,22 +247,29 @@ class Gunicorn:
         release_port(self.port)
 
 
+_worker_numbers = itertools.count(1)
+
+
 class CeleryWorker:
     """A real `celery worker` (prefork pool) whose processes a test may kill."""
 
     def __init__(self, env: dict[str, str], workdir: Path, *, concurrency: int = 1) -> None:
         self.env = env
         self.concurrency = concurrency
-        self.log = workdir / "celery-worker.log"
+        self.log = workdir / f"celery-worker-{next(_worker_numbers)}.log"
         self.process: subprocess.Popen | None = None
 
+    def output(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
+
     def start(self) -> "CeleryWorker":
+        already = len(self.output())
         args = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO"]
         args += ["--pool=prefork", f"--concurrency={self.concurrency}", "--without-gossip"]
         args += ["--without-mingle", "--without-heartbeat"]
         self.process = _spawn(args, env=self.env, log=self.log)
         wait_until(
-            lambda: "ready." in self.log.read_text(),
+            lambda: "ready." in self.output()[already:],
             timeout=STARTUP_TIMEOUT,
             what="celery worker ready",
         )
@@ -281,16 +289,14 @@ class CeleryWorker:
             self.process = None
 
 
-def celery_call(task: str, *, env: dict[str, str], args: str = "[]") -> None:
-    """Publishes one task through the broker, as celery beat would."""
-    subprocess.run(
-        [str(BIN / "celery"), "-A", "config", "call", task, "--args", args],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
+def publish(env: dict[str, str], *calls: tuple[str, list]) -> None:
+    """Publishes tasks (name, args) through the broker in one process, as celery beat would."""
+    script = (
+        "from config.celery_app import app\n"
+        f"for name, args in {list(calls)!r}:\n"
+        "    app.send_task(name, args=args)\n"
     )
+    manage("shell", "-c", script, env=env)
 
 
 # --- Network faults -----------------------------------------------------------------------------
