@@ -150,10 +150,12 @@ def _batches(rows: Iterator[tuple], size: int) -> Iterator[Sequence[tuple]]:
 
 def _bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> None:
     """COPY on PostgreSQL (several times faster than INSERT), bulk_create elsewhere."""
+    model_fields = [model._meta.get_field(name) for name in fields]
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows])
+        attnames = [field.attname for field in model_fields]  # "category_id", not "category"
+        model.objects.bulk_create([model(**dict(zip(attnames, row, strict=True))) for row in rows])
         return
-    columns = ", ".join(model._meta.get_field(name).column for name in fields)
+    columns = ", ".join(field.column for field in model_fields)
     copy_sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
         for row in rows:
