@@ -133,6 +133,13 @@ class TestFilters:
             }
         ]
 
+    def test_like_wildcards_in_q_are_literal(self, api_client, catalog_factory):
+        catalog_factory.product("100% Cotton Tee")
+        catalog_factory.product("Plain_Tee")
+        catalog_factory.product("Linen Tee")
+        assert result_titles(search(api_client, q="%")) == ["100% Cotton Tee"]
+        assert result_titles(search(api_client, q="_")) == ["Plain_Tee"]
+
     def test_no_match_is_an_empty_page(self, api_client, search_catalog):
         body = search(api_client, q="zzzzqqqq")
         assert body["results"] == []
