@@ -8,7 +8,7 @@ from storefront.catalog.models import Category, Product
 def category_get_by_reference(*, reference: str) -> Category | None:
     """A category by numeric id or by name (case-insensitive); an id wins if both could match."""
     reference = reference.strip()
-    if reference.isdigit():
+    if reference.isdecimal():  # int() accepts every decimal digit; isdigit() also allows "²"
         category = Category.objects.filter(pk=int(reference)).first()
         if category is not None:
             return category

@@ -13,6 +13,7 @@ computes the value itself.
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -30,21 +31,23 @@ T = TypeVar("T")
 def catalog_version() -> int:
     version = cache.get(CATALOG_VERSION_KEY)
     if version is None:
-        cache.add(CATALOG_VERSION_KEY, 1, timeout=None)
-        version = cache.get(CATALOG_VERSION_KEY, 1)
+        # Start from the clock, not 1: if the key was ever evicted, entries cached under the
+        # old versions must not become valid again.
+        cache.add(CATALOG_VERSION_KEY, time.time_ns() // 1000, timeout=None)
+        version = cache.get(CATALOG_VERSION_KEY)
     return int(version)
 
 
 def catalog_version_bump() -> None:
     """Invalidate every cached search once the current transaction commits."""
-    transaction.on_commit(_incr_catalog_version)
+    transaction.on_commit(_incr_catalog_version, robust=True)
 
 
 def _incr_catalog_version() -> None:
     try:
         cache.incr(CATALOG_VERSION_KEY)
-    except ValueError:  # no version yet: nothing cached under a version to invalidate
-        cache.add(CATALOG_VERSION_KEY, 1, timeout=None)
+    except ValueError:
+        pass  # no version yet, so nothing is cached under one
     except Exception:
         logger.warning("search cache: catalog version bump failed", exc_info=True)
 
