@@ -155,6 +155,13 @@ class ProductSearchApi(APIView):
 
     @extend_schema(
         operation_id="search_products",
+        summary="Search products",
+        description=(
+            "Case-insensitive substring search over titles and descriptions, ranked exact title > "
+            "title prefix > word prefix > other title match > description match, then title. "
+            "Filters combine. Pages carry `has_next` instead of a total count. `store_quantity` "
+            "is present only when `store_id` is given, and always read live (never cached)."
+        ),
         tags=["search"],
         parameters=[InputSerializer],
         responses={
@@ -231,6 +238,12 @@ class ProductSuggestApi(APIView):
 
     @extend_schema(
         operation_id="search_suggest",
+        summary="Autocomplete product titles",
+        description=(
+            "Up to 10 distinct titles: those starting with `q` first, then those containing it, "
+            "each group alphabetical (case-insensitive). Rate limited per user, or per client IP "
+            "when anonymous (SUGGEST_RATE_LIMIT per SUGGEST_RATE_WINDOW seconds)."
+        ),
         tags=["search"],
         parameters=[InputSerializer],
         responses={
@@ -244,7 +257,7 @@ class ProductSuggestApi(APIView):
         },
         examples=[
             OpenApiExample(
-                "Suggestions for 'pro'",
+                "Suggestions for pro",
                 response_only=True,
                 value={
                     "results": [
@@ -252,6 +265,18 @@ class ProductSuggestApi(APIView):
                         {"id": 7, "title": "Professional Mouse A17"},
                         {"id": 31, "title": "Ultra Screen Protector B40"},
                     ]
+                },
+            ),
+            OpenApiExample(
+                "Query too short",
+                status_codes=["400"],
+                response_only=True,
+                value={
+                    "error": {
+                        "code": "invalid",
+                        "message": "The request is invalid.",
+                        "fields": {"q": ["Type at least 3 characters to get suggestions."]},
+                    }
                 },
             ),
             OpenApiExample(
