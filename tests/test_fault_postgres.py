@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.live import TcpProxy, app_env, wait_until, with_database
+from tests.stock import assert_stock_accounted, products_in_store_1, set_stock
 
 pytestmark = pytest.mark.slow
 
@@ -22,46 +23,6 @@ def _proxied(database) -> tuple[TcpProxy, str]:
     proxy = TcpProxy(parts.hostname, parts.port or 5432)
     proxied = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
     return proxy, with_database(proxied, database.name)
-
-
-def _set_stock(database, stock: dict[int, int]) -> None:
-    for product_id, quantity in stock.items():
-        database.scalar(
-            "UPDATE stores_inventory SET quantity = %s WHERE store_id = 1 AND product_id = %s "
-            "RETURNING quantity",
-            (quantity, product_id),
-        )
-
-
-def _products(database, count: int) -> list[int]:
-    rows = database.rows(
-        "SELECT product_id FROM stores_inventory WHERE store_id = 1 ORDER BY product_id LIMIT %s",
-        (count,),
-    )
-    return [row[0] for row in rows]
-
-
-def _assert_consistent(database, initial: dict[int, int]) -> dict[str, int]:
-    """Stock + confirmed units == initial for every product; every order has its lines."""
-    orphans = database.scalar(
-        "SELECT count(*) FROM orders_order o WHERE NOT EXISTS "
-        "(SELECT 1 FROM orders_orderitem i WHERE i.order_id = o.id)"
-    )
-    assert orphans == 0
-    assert database.scalar("SELECT count(*) FROM stores_inventory WHERE quantity < 0") == 0
-    for product_id, quantity in initial.items():
-        left = database.scalar(
-            "SELECT quantity FROM stores_inventory WHERE store_id = 1 AND product_id = %s",
-            (product_id,),
-        )
-        sold = database.scalar(
-            "SELECT coalesce(sum(i.quantity), 0) FROM orders_orderitem i "
-            "JOIN orders_order o ON o.id = i.order_id "
-            "WHERE o.store_id = 1 AND o.status = 'CONFIRMED' AND i.product_id = %s",
-            (product_id,),
-        )
-        assert left + sold == quantity, (product_id, left, sold, quantity)
-    return dict(database.rows("SELECT status, count(*) FROM orders_order GROUP BY status"))
 
 
 def _connections_waiting_on_locks(database) -> int:
@@ -81,8 +42,8 @@ def test_connection_dropped_while_the_order_waits_on_a_stock_lock(
         server = start_gunicorn(
             app_env(database_url=proxied_url, redis_url=redis.url(), workdir=workdir), workers=1
         )
-        (product_id,) = _products(database, 1)
-        _set_stock(database, {product_id: 5})
+        (product_id,) = products_in_store_1(database, 1)
+        set_stock(database, {product_id: 5})
         body = {"store": 1, "items": [{"product_id": product_id, "quantity": 2}]}
         headers = {"Idempotency-Key": f"cut-{uuid.uuid4()}"}
         answer: dict[str, requests.Response] = {}
@@ -129,12 +90,12 @@ def test_connection_dropped_while_the_order_waits_on_a_stock_lock(
             timeout=30,
             what="the orphaned transaction to end",
         )
-        assert _assert_consistent(database, {product_id: 5}) == {}
+        assert assert_stock_accounted(database, {product_id: 5}) == {}
         assert database.scalar("SELECT count(*) FROM orders_idempotencykey") == 0
 
         retry = requests.post(f"{server.base_url}/orders/", json=body, headers=headers, timeout=30)
         assert retry.status_code == 201 and retry.json()["status"] == "CONFIRMED"
-        assert _assert_consistent(database, {product_id: 5}) == {"CONFIRMED": 1}
+        assert assert_stock_accounted(database, {product_id: 5}) == {"CONFIRMED": 1}
     finally:
         proxy.close()
 
@@ -187,8 +148,8 @@ def test_orders_under_repeated_connection_cuts_lose_nothing(
         server = start_gunicorn(
             app_env(database_url=proxied_url, redis_url=redis.url(), workdir=workdir)
         )
-        initial = dict.fromkeys(_products(database, 3), 25)
-        _set_stock(database, initial)
+        initial = dict.fromkeys(products_in_store_1(database, 3), 25)
+        set_stock(database, initial)
         cutter = threading.Thread(target=cut_repeatedly, daemon=True)
         cutter.start()
         with ThreadPoolExecutor(12) as pool:
@@ -201,7 +162,7 @@ def test_orders_under_repeated_connection_cuts_lose_nothing(
     assert 0 not in statuses
     assert statuses.count(201) == clients
     assert statuses.count(503) > 0  # the cuts really hit requests
-    by_status = _assert_consistent(database, initial)
+    by_status = assert_stock_accounted(database, initial)
     # One order per client, whatever its retries: ambiguous commits were replayed, not doubled.
     assert sum(by_status.values()) == clients
     assert database.scalar("SELECT count(*) FROM orders_idempotencykey") == clients
