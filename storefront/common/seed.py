@@ -19,6 +19,7 @@ from django.db.models import Model
 from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Category, Product
+from storefront.search.cache import catalog_version_bump
 from storefront.stores.models import Inventory, Store
 
 CATALOG: dict[str, list[str]] = {
@@ -102,6 +103,8 @@ def catalog_seed(*, plan: SeedPlan, progress: Progress) -> SeedResult:
             progress=progress,
         )  # fmt: skip
         token = _create_store_staff(stores[0])
+        # Cached searches hold product ids, which a reseed reuses for other products.
+        catalog_version_bump()
     return SeedResult(
         stores=len(stores),
         products=len(product_ids),
