@@ -53,3 +53,17 @@ def test_seed_without_reset_leaves_existing_data_alone(capsys):
 
     assert seeded_snapshot() == before
     assert "nothing to do" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reseed_invalidates_cached_search_results(api_client):
+    def first_page() -> list[tuple[int, str]]:
+        results = api_client.get("/api/search/products/?ordering=title").json()["results"]
+        return [(row["id"], row["title"]) for row in results]
+
+    call_command("seed_data", *SMALL, "--seed", "1")
+    first_page()  # now cached
+    call_command("seed_data", *SMALL, "--seed", "2", "--reset")
+
+    expected = list(Product.objects.order_by("title", "id").values_list("id", "title")[:20])
+    assert first_page() == expected
