@@ -123,9 +123,17 @@ def live(seeded_template, workdir) -> LiveStack:
     database = Database(os.environ["DATABASE_URL"], f"{prefix}_shared")
     database.create(template=seeded_template.database)
     redis = RedisServer(workdir).start()
-    server = Gunicorn(
-        app_env(database_url=database.url, redis_url=redis.url(0), workdir=workdir), workdir
+    # No practical autocomplete rate limit here, so fuzzing explores its answers, not 429s
+    # (tests/test_faults.py and the search app's tests cover the limit itself).
+    env = app_env(
+        database_url=database.url,
+        redis_url=redis.url(0),
+        workdir=workdir,
+        SUGGEST_RATE_LIMIT="1000000",
     )
+    # Gunicorn's largest request line (its default, 4094 bytes, answers longer URLs with its own
+    # HTML 414 before the API sees them; fuzzed unicode query strings get that long).
+    server = Gunicorn(env, workdir, extra_args=("--limit-request-line", "8190"))
     try:
         server.start()
         yield LiveStack(server, database, redis, seeded_template.tokens)

@@ -215,9 +215,12 @@ def app_env(*, database_url: str, redis_url: str, workdir: Path, **extra: str) -
 class Gunicorn:
     """`gunicorn config.wsgi` with N workers on a free port; base_url once started."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, *, workers: int = 2) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, *, workers: int = 2, extra_args: tuple = ()
+    ) -> None:
         self.env = env
         self.workers = workers
+        self.extra_args = list(extra_args)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"gunicorn-{self.port}.log"
@@ -226,7 +229,7 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         args = [str(BIN / "gunicorn"), "config.wsgi:application"]
         args += ["--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
-        args += ["--timeout", "60", "--graceful-timeout", "5"]
+        args += ["--timeout", "60", "--graceful-timeout", "5", *self.extra_args]
         self.process = _spawn(args, env=self.env, log=self.log)
         try:
             wait_until(self._healthy, timeout=STARTUP_TIMEOUT, what=f"gunicorn on {self.port}")
