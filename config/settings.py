@@ -222,7 +222,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Domain limits --------------------------------------------------------------------------
 ORDER_MAX_LINES = env_int("ORDER_MAX_LINES", 100)
-ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 10_000)
+ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1_000_000)
 SEARCH_CACHE_TTL = env_int("SEARCH_CACHE_TTL", 60)
 # Deepest page of search results (OFFSET cost grows with it); narrow the query instead.
 SEARCH_MAX_PAGE = env_int("SEARCH_MAX_PAGE", 500)

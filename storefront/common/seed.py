@@ -46,6 +46,7 @@ FEATURES = [
 CITIES = ["Berlin", "Lisbon", "Oslo", "Madrid", "Vienna", "Prague", "Dublin", "Warsaw", "Rome"]
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 STAFF_USERNAME = "store1-manager"
+FLAGSHIP_PRODUCTS = 1_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,16 @@ class SeedPlan:
     inventory_per_store: int
     seed: int
     batch_size: int = 20_000
+
+    @property
+    def flagship_rows(self) -> int:
+        return min(max(self.inventory_per_store, FLAGSHIP_PRODUCTS), self.products)
+
+    @property
+    def total_rows(self) -> int:
+        """Products plus inventory rows: what the progress bar counts."""
+        per_store = min(self.inventory_per_store, self.products)
+        return self.products + self.flagship_rows + (self.stores - 1) * per_store
 
 
 @dataclass(frozen=True)
@@ -178,8 +189,13 @@ def _insert_products(
 def _inventory_rows(
     *, plan: SeedPlan, rng: random.Random, store_ids: list[int], product_ids: list[int]
 ) -> Iterator[tuple[int, int, int, datetime]]:
+    flagship, *others = store_ids
+    # The flagship store carries the first products, all in stock, so that documented
+    # examples such as {"store": 1, "items": [{"product_id": 589, ...}]} always confirm.
+    for product_id in product_ids[: plan.flagship_rows]:
+        yield flagship, product_id, rng.randint(20, 200), BASE_TIME
     per_store = min(plan.inventory_per_store, len(product_ids))
-    for store_id in store_ids:
+    for store_id in others:
         for product_id in rng.sample(product_ids, per_store):
             # One row in ten is sold out, so in_stock filters have something to drop.
             quantity = 0 if rng.random() < 0.1 else rng.randint(1, 200)

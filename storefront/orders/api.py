@@ -49,7 +49,7 @@ class OrderItemOutputSerializer(serializers.Serializer):
     title = serializers.CharField(source="product.title")
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=20, decimal_places=2)
 
 
 @extend_schema_serializer(component_name="OrderShortfall")
@@ -69,7 +69,7 @@ class OrderOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Order.Status.choices)
     email = serializers.EmailField()
     items = OrderItemOutputSerializer(many=True, source="items.all")
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=20, decimal_places=2)
     shortfalls = OrderShortfallOutputSerializer(
         many=True,
         source="shortfall_items",
@@ -223,7 +223,7 @@ class StoreOrderListApi(generics.ListAPIView):
         status = serializers.ChoiceField(choices=Order.Status.choices)
         created_at = serializers.DateTimeField()
         total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
-        total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+        total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
 
     serializer_class = OutputSerializer
 

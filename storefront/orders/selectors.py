@@ -27,7 +27,7 @@ def order_list_for_store(*, store_id: int) -> QuerySet[Order]:
             total_amount=Coalesce(
                 Sum(F("items__quantity") * F("items__unit_price")),
                 Value(0),
-                output_field=DecimalField(max_digits=14, decimal_places=2),
+                output_field=DecimalField(max_digits=20, decimal_places=2),
             ),
         )
         .order_by("-created_at", "-id")

@@ -24,7 +24,9 @@ def test_seed_fills_every_table_and_prints_the_staff_token(capsys):
 
     assert Store.objects.count() == 3
     assert Product.objects.count() == 200
-    assert Inventory.objects.count() == 150
+    # Store 1, the flagship, carries the first 1,000 products (here all 200); the others 50 each.
+    assert Inventory.objects.filter(store__name="Store 1").count() == 200
+    assert Inventory.objects.count() == 200 + 2 * 50
     assert Product.objects.filter(title__icontains="pro").exists()  # "q=Pro" finds things
     token = Token.objects.get(user__staffed_stores__name="Store 1")
     assert token.key in capsys.readouterr().out

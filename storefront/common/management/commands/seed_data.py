@@ -34,9 +34,8 @@ class Command(BaseCommand):
             inventory_per_store=options["inventory_per_store"],
             seed=options["seed"],
         )
-        total_rows = plan.products + plan.stores * min(plan.inventory_per_store, plan.products)
         with tqdm(
-            total=total_rows, unit="rows", desc="seeding", disable=options["no_progress"]
+            total=plan.total_rows, unit="rows", desc="seeding", disable=options["no_progress"]
         ) as bar:
             result = catalog_seed(plan=plan, progress=bar.update)
 
