@@ -175,6 +175,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Task logs go through LOGGING below (one JSON line each) instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The console email backend prints to stdout; that is the expected output, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
