@@ -1,0 +1,201 @@
+"""The benchmark's own database: create, migrate, seed once, reset between runs, verify.
+
+Everything here runs in the orchestrator process after django.setup() with the bench
+environment, so it reuses the project's models instead of repeating their SQL.
+"""
+
+import random
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from bench.stack import ROOT
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    stores: int
+    products: int
+    inventory_per_store: int
+
+
+def database_create_if_missing(*, url: str) -> bool:
+    """Creates the database named in url (connecting to "postgres"); True if it was created."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info.pop("dbname")
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return not exists
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def is_seeded_at(size: SeedSize) -> bool:
+    from storefront.catalog.models import Product
+    from storefront.stores.models import Inventory, Store
+
+    return (
+        Store.objects.count() == size.stores
+        and Product.objects.count() == size.products
+        and Inventory.objects.count() == size.stores * min(size.inventory_per_store, size.products)
+    )
+
+
+def seed(size: SeedSize, *, env: dict[str, str]) -> None:
+    manage(
+        "seed_data", "--reset", "--no-progress",
+        "--stores", str(size.stores), "--products", str(size.products),
+        "--inventory-per-store", str(size.inventory_per_store),
+        env=env,
+    )  # fmt: skip
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def staff_token() -> str:
+    from rest_framework.authtoken.models import Token
+
+    from storefront.common.seed import STAFF_USERNAME
+
+    return Token.objects.get(user__username=STAFF_USERNAME).key
+
+
+def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -> None:
+    """Empties orders (and their emails, idempotency keys), then gives one store a long history.
+
+    Every run starts from the same order tables, so the listing pages and the hot-SKU checks
+    do not depend on what earlier runs left behind.
+    """
+    from django.db import connection
+
+    from storefront.orders.models import Order, OrderItem
+    from storefront.stores.models import Inventory
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE orders_order RESTART IDENTITY CASCADE")
+    carried = list(
+        Inventory.objects.filter(store_id=listing_store_id)
+        .order_by("product_id")
+        .values_list("product_id", "product__price")[:2000]
+    )
+    rng = random.Random(seed)
+    batch = 5000
+    for start in range(0, listing_orders, batch):
+        size = min(batch, listing_orders - start)
+        orders = Order.objects.bulk_create(
+            Order(
+                store_id=listing_store_id,
+                status=rng.choice([Order.Status.CONFIRMED] * 8 + [Order.Status.REJECTED]),
+                email=f"history{start + n}@bench.example",
+            )
+            for n in range(size)
+        )
+        OrderItem.objects.bulk_create(
+            OrderItem(order=order, product_id=product, quantity=rng.randint(1, 3), unit_price=price)
+            for order in orders
+            for product, price in rng.sample(carried, rng.randint(1, 3))
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order")
+        cursor.execute("ANALYZE orders_orderitem")
+
+
+def hot_products(*, store_id: int, count: int) -> list[int]:
+    """Products the store carries, lowest ids first: the hot SKUs."""
+    from storefront.stores.models import Inventory
+
+    return list(
+        Inventory.objects.filter(store_id=store_id)
+        .order_by("product_id")
+        .values_list("product_id", flat=True)[:count]
+    )
+
+
+def stock_set(*, store_id: int, product_ids: list[int], quantity: int) -> None:
+    from storefront.stores.models import Inventory
+
+    rows = Inventory.objects.filter(store_id=store_id, product_id__in=product_ids)
+    rows.update(quantity=quantity)
+
+
+def last_order_id() -> int:
+    from storefront.orders.models import Order
+
+    return Order.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+@dataclass(frozen=True)
+class StockCheck:
+    confirmed: int
+    rejected: int
+    units_sold: int
+    units_deducted: int
+    negative_rows: int
+
+    @property
+    def ok(self) -> bool:
+        return self.units_sold == self.units_deducted and self.negative_rows == 0
+
+
+def stock_check(
+    *, store_id: int, product_ids: list[int], initial: int, after_order_id: int
+) -> StockCheck:
+    """Compares the stock that left the shelf with what CONFIRMED orders since then bought."""
+    from django.db.models import Sum
+
+    from storefront.orders.models import Order, OrderItem
+    from storefront.stores.models import Inventory
+
+    orders = Order.objects.filter(store_id=store_id, id__gt=after_order_id)
+    remaining = dict(
+        Inventory.objects.filter(store_id=store_id, product_id__in=product_ids).values_list(
+            "product_id", "quantity"
+        )
+    )
+    sold = OrderItem.objects.filter(
+        order__in=orders.filter(status=Order.Status.CONFIRMED), product_id__in=product_ids
+    ).aggregate(units=Sum("quantity"))["units"]
+    return StockCheck(
+        confirmed=orders.filter(status=Order.Status.CONFIRMED).count(),
+        rejected=orders.filter(status=Order.Status.REJECTED).count(),
+        units_sold=sold or 0,
+        units_deducted=sum(initial - remaining[p] for p in product_ids),
+        negative_rows=sum(1 for q in remaining.values() if q < 0),
+    )
+
+
+def deadlocks_so_far(*, url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0])
+
+
+def email_counts() -> dict[str, int]:
+    from django.db.models import Count
+
+    from storefront.notifications.models import OrderEmail
+
+    return dict(OrderEmail.objects.values_list("status").annotate(n=Count("id")).order_by())
+
+
+def bench_pids(*, url: str) -> list[int]:
+    """Backends connected to the bench database (their CPU is the database's share)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchall()
+    return [row[0] for row in rows]

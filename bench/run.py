@@ -1,0 +1,482 @@
+"""`make bench`: every headline path under load, next to the floors of this machine.
+
+Prepares its own database (seeded once, reused), starts the stack as production runs it
+(gunicorn gthread workers, DEBUG off, PostgreSQL, Redis, a Celery worker), drives it with wrk
+from a separate process over loopback, and writes bench/results/latest.{json,png}.
+See bench/README.md for the method and the latest figures.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import dataset, workloads  # noqa: E402
+from bench.loadgen import LoadResult, ensure_wrk, run_wrk  # noqa: E402
+from bench.report import print_table, write_chart  # noqa: E402
+from bench.stack import (  # noqa: E402
+    Stack,
+    StackConfig,
+    cpu_seconds,
+    cpu_snapshot,
+    machine_cpu_seconds,
+    processes_named,
+)
+
+RESULTS = ROOT / "bench" / "results"
+WORK = RESULTS / "work"
+FAST_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
+SLOW_EMAIL = "bench.slow_email.SlowEmailBackend"
+LISTING_STORE = 1  # its staff token is the seeded one
+HOT_STORE = 2
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and durations of one kind of run."""
+
+    database: str
+    size: dataset.SeedSize
+    duration_s: int
+    listing_orders: int
+    hot_orders: int
+
+
+FULL = Profile(
+    database="storefront_bench",
+    size=dataset.SeedSize(stores=20, products=1_000_000, inventory_per_store=50_000),
+    duration_s=15,
+    listing_orders=40_000,
+    hot_orders=3_000,
+)
+QUICK = Profile(
+    database="storefront_bench_quick",
+    size=dataset.SeedSize(stores=20, products=50_000, inventory_per_store=5_000),
+    duration_s=5,
+    listing_orders=5_000,
+    hot_orders=1_000,
+)
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    profile: Profile
+    env: dict[str, str]
+    stack: Stack
+    wrk: str
+    token: str = ""
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def db_url(self) -> str:
+        return self.env["DATABASE_URL"]
+
+    # --- measuring ---------------------------------------------------------------------------
+    def _watched_pids(self) -> dict[str, list[int]]:
+        pids = self.stack.pids()
+        pids["postgres"] = dataset.bench_pids(url=self.db_url)
+        pids["redis"] = processes_named("redis-server")
+        return pids
+
+    def measure(self, name: str, run, **info) -> dict:
+        """Runs one load, accounting for the CPU of every process involved."""
+        before_pids = self._watched_pids()
+        before = cpu_snapshot(pid for group in before_pids.values() for pid in group)
+        load: LoadResult = run()
+        after_pids = self._watched_pids()
+        after = cpu_snapshot(pid for group in after_pids.values() for pid in group)
+        groups = {
+            name: set(before_pids.get(name, [])) | set(after_pids.get(name, []))
+            for name in ("gunicorn", "celery", "postgres", "redis")
+        }
+        cpu = {group: round(cpu_seconds(before, after, pids), 2) for group, pids in groups.items()}
+        cpu["loadgen"] = round(load.loadgen_cpu_s, 2)
+        cpu["machine"] = round(machine_cpu_seconds(before, after), 2)
+        cpu["other"] = round(
+            cpu["machine"] - sum(v for k, v in cpu.items() if k not in {"machine", "redis"}), 2
+        )
+        ok = info.pop("ok_statuses", {200})
+        result = {
+            "name": name,
+            **info,
+            "requests": load.requests,
+            "duration_s": round(load.duration_s, 2),
+            "throughput_rps": round(load.throughput, 1),
+            "latency_ms": {k: round(v, 2) for k, v in load.latency_ms.items()},
+            "statuses": load.statuses,
+            "errors": load.requests - load.count(ok) + load.socket_errors,
+            "http_5xx": load.count_range(500, 599),
+            "socket_errors": load.socket_errors,
+            "cpu_s": cpu,
+            "loadgen_cpu_pct_of_one_core": round(100 * load.loadgen_cpu_s / load.duration_s, 1),
+        }
+        self.results.append(result)
+        print(
+            f"  {name:<22} {result['throughput_rps']:>9.1f} req/s  p50 {load.latency_ms['p50']:.1f}"
+            f" ms  p99 {load.latency_ms['p99']:.1f} ms  errors {result['errors']}"
+            f"  loadgen CPU {result['loadgen_cpu_pct_of_one_core']}%",
+            flush=True,
+        )
+        return result
+
+    def http(
+        self, name: str, lines: list, *, connections: int, budget: int = 0, token: bool = False,
+        duration: int | None = None, **info,
+    ) -> dict:  # fmt: skip
+        path = workloads.write_requests(WORK / f"{name}.req", lines)
+        return self.measure(
+            name,
+            lambda: run_wrk(
+                wrk=self.wrk, base_url=self.stack.base_url, requests_file=path,
+                connections=connections, duration_s=duration or self.profile.duration_s,
+                budget=budget, token=self.token if token else None,
+            ),
+            concurrency=connections,
+            **info,
+        )  # fmt: skip
+
+    def warm(self, lines: list, *, token: bool = False) -> None:
+        """Primes the cache with each request once, then lets the workers settle for 2 s."""
+        path = workloads.write_requests(WORK / "warm.req", lines)
+        budget = len(lines)
+        token_value = self.token if token else None
+        run_wrk(
+            wrk=self.wrk, base_url=self.stack.base_url, requests_file=path, connections=1,
+            duration_s=60, budget=budget, token=token_value,
+        )  # fmt: skip
+        run_wrk(
+            wrk=self.wrk, base_url=self.stack.base_url, requests_file=path, connections=8,
+            duration_s=2, token=token_value,
+        )  # fmt: skip
+
+    def raw_sql(self, name: str, orders: list, *, concurrency: int, **info) -> dict:
+        path = WORK / f"{name}.json"
+        path.write_text(json.dumps(orders))
+        command = [
+            sys.executable, str(ROOT / "bench" / "raw_sql_floor.py"),
+            "--database-url", self.db_url, "--store", str(HOT_STORE),
+            "--orders", str(path), "--concurrency", str(concurrency),
+        ]  # fmt: skip
+
+        def run() -> LoadResult:
+            with tempfile.TemporaryFile() as out:
+                process = subprocess.Popen(command, stdout=out, env=self.env)
+                _, status, usage = os.wait4(process.pid, 0)
+                process.returncode = os.waitstatus_to_exitcode(status)
+                out.seek(0)
+                text = out.read().decode()
+            if process.returncode != 0:
+                raise RuntimeError(f"raw SQL floor failed: {text[-2000:]}")
+            data = json.loads(text.strip().splitlines()[-1])
+            return LoadResult(
+                requests=data["requests"],
+                duration_s=data["duration_s"],
+                statuses={"201": data["confirmed"] + data["rejected"], "500": data["errors"]},
+                socket_errors=0,
+                latency_ms=data["latency_ms"],
+                loadgen_cpu_s=usage.ru_utime + usage.ru_stime,
+            )
+
+        return self.measure(name, run, concurrency=concurrency, **info)
+
+    # --- scenarios -----------------------------------------------------------------------------
+    def floors(self) -> None:
+        print("framework floor", flush=True)
+        floor = [workloads.get("/bench/floor/")]
+        self.warm(floor)
+        self.http(
+            "floor-django", floor, connections=self.args.connections, group="floor",
+            description="constant JSON from a plain Django view, same gunicorn and middleware",
+        )  # fmt: skip
+
+    def search(self) -> None:
+        stores = self.profile.size.stores
+        print("search", flush=True)
+        self.http(
+            "search-uncached",
+            workloads.uncached_search(count=20_000, stores=stores),
+            connections=self.args.uncached_connections, group="search",
+            description="q + price range + category + store_id + in_stock, every request different",
+        )  # fmt: skip
+        hot = workloads.hot_search(count=20, stores=stores)
+        self.warm(hot)
+        self.http(
+            "search-cached", hot, connections=self.args.connections, group="search",
+            floor="floor-django",
+            description="20 popular searches (q, price, category, store_id), cache warm",
+        )  # fmt: skip
+        suggest = workloads.hot_suggest(count=20)
+        self.warm(suggest)
+        self.http(
+            "suggest-cached", suggest, connections=self.args.connections, group="search",
+            floor="floor-django",
+            description="20 popular prefixes, cache warm, rate limit raised by setting",
+        )  # fmt: skip
+
+    def listings(self) -> None:
+        print("listings", flush=True)
+        inventory_pages = self.profile.size.inventory_per_store // 20
+        order_pages = self.profile.listing_orders // 20
+        self.http(
+            "inventory-deep",
+            workloads.deep_pages(
+                path=f"/stores/{LISTING_STORE}/inventory/", pages=inventory_pages, count=5000
+            ),
+            connections=self.args.listing_connections, group="listings",
+            description=f"GET /stores/1/inventory/ pages {inventory_pages // 2}-{inventory_pages}",
+        )  # fmt: skip
+        self.http(
+            "orders-deep",
+            workloads.deep_pages(
+                path=f"/stores/{LISTING_STORE}/orders/", pages=order_pages, count=5000
+            ),
+            connections=self.args.listing_connections, group="listings", token=True,
+            description=f"GET /stores/1/orders/ (staff) pages {order_pages // 2}-{order_pages}",
+        )  # fmt: skip
+
+    def hot_sku(self, *, name: str, orders: list, stock: int, products: list[int], **info) -> dict:
+        """Orders racing for the same rows; the stock ledger is checked afterwards."""
+        dataset.stock_set(store_id=HOT_STORE, product_ids=products, quantity=stock)
+        marker = dataset.last_order_id()
+        deadlocks = dataset.deadlocks_so_far(url=self.db_url)
+        if info.pop("raw", False):
+            result = self.raw_sql(name, orders, concurrency=self.server_threads, **info)
+        else:
+            result = self.http(
+                name,
+                workloads.order_requests(store_id=HOT_STORE, orders=orders),
+                connections=self.args.buyers, budget=len(orders), duration=300, **info,
+            )  # fmt: skip
+        check = dataset.stock_check(
+            store_id=HOT_STORE, product_ids=products, initial=stock, after_order_id=marker
+        )
+        result["checks"] = {
+            "orders_confirmed": check.confirmed,
+            "orders_rejected": check.rejected,
+            "orders_per_s": round((check.confirmed + check.rejected) / result["duration_s"], 1),
+            "units_sold": check.units_sold,
+            "units_deducted": check.units_deducted,
+            "negative_rows": check.negative_rows,
+            "deadlocks": dataset.deadlocks_so_far(url=self.db_url) - deadlocks,
+            "stock_ledger_ok": check.ok,
+        }
+        print(f"    checks: {result['checks']}", flush=True)
+        return result
+
+    @property
+    def server_threads(self) -> int:
+        return self.args.workers * self.args.threads
+
+    def orders(self) -> None:
+        products = dataset.hot_products(store_id=HOT_STORE, count=11)
+        single, multi = products[:1], products[1:]
+        one = workloads.single_sku_orders(product_id=single[0], count=500)
+        many = workloads.multi_sku_orders(product_ids=multi, count=self.profile.hot_orders)
+        print("orders: raw-SQL floor", flush=True)
+        common = {"group": "orders", "ok_statuses": {201}}
+        self.hot_sku(
+            name="raw-sql-hot-1", orders=one, stock=100, products=single, raw=True, **common,
+            description=f"psycopg, {self.server_threads} threads: 500 orders of 1 unit, "
+            "100 in stock",
+        )  # fmt: skip
+        self.hot_sku(
+            name="raw-sql-hot-10", orders=many, stock=400, products=multi, raw=True, **common,
+            description=f"psycopg, {self.server_threads} threads: random 1-4 line orders, "
+            "10 products x 400 units",
+        )  # fmt: skip
+        print("orders: API", flush=True)
+        self.hot_sku(
+            name="orders-hot-1", orders=one, stock=100, products=single, floor="raw-sql-hot-1",
+            description="500 concurrent buyers, 1 product with 100 units", **common,
+        )  # fmt: skip
+        self.hot_sku(
+            name="orders-hot-10", orders=many, stock=400, products=multi, floor="raw-sql-hot-10",
+            description=f"{self.args.buyers} concurrent buyers, random multi-item orders over "
+            "10 products x 400 units",
+            **common,
+        )  # fmt: skip
+        self.many_orders = many
+        self.multi_products = multi
+
+    def slow_email(self) -> None:
+        print("orders with a 2 s email backend (stack restarted)", flush=True)
+        self.stack.stop()
+        self.stack.start(email_backend=SLOW_EMAIL)
+        self.warm([workloads.get("/bench/floor/")])
+        emails_before = dataset.email_counts()
+        result = self.hot_sku(
+            name="orders-slow-email", orders=self.many_orders, stock=400,
+            products=self.multi_products, floor="raw-sql-hot-10", group="orders",
+            ok_statuses={201}, compare_latency_with="orders-hot-10",
+            description="as orders-hot-10, every confirmation email takes 2 s to send",
+        )  # fmt: skip
+        after = dataset.email_counts()
+        result["checks"]["emails_sent_during_run"] = after.get("SENT", 0) - emails_before.get(
+            "SENT", 0
+        )
+        result["checks"]["emails_pending_at_end"] = after.get("PENDING", 0)
+
+
+def ratios(results: list[dict]) -> None:
+    by_name = {r["name"]: r for r in results}
+    for result in results:
+        floor = by_name.get(result.get("floor", ""))
+        if floor and floor["throughput_rps"]:
+            result["ratio_to_floor"] = round(result["throughput_rps"] / floor["throughput_rps"], 3)
+        other = by_name.get(result.get("compare_latency_with", ""))
+        if other:
+            result["latency_vs"] = {
+                p: round(result["latency_ms"][p] / other["latency_ms"][p], 2)
+                for p in ("p50", "p95", "p99")
+            }
+
+
+def bench_env(*, database: str, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TERM", "USER"}}
+    env.update(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=redis_url,
+        CACHE_KEY_PREFIX="bench",
+        SECRET_KEY="bench-only-not-secret",
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        ROOT_URLCONF="bench.floor_urls",
+        SUGGEST_RATE_LIMIT="1000000000",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="INFO",
+    )
+    return env
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Storefront load benchmarks (bench/README.md).")
+    parser.add_argument("--quick", action="store_true", help="50k products, 5 s per scenario")
+    parser.add_argument("--reseed", action="store_true", help="seed again even if sizes match")
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
+    parser.add_argument("--connections", type=int, default=32, help="for floor and cached paths")
+    parser.add_argument("--uncached-connections", type=int, default=8)
+    parser.add_argument("--listing-connections", type=int, default=16)
+    parser.add_argument("--buyers", type=int, default=500, help="concurrent buyers (hot SKU)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    parser.add_argument(
+        "--only", default="", help="comma list of: floors,search,listings,orders,slow_email"
+    )
+    parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
+    return parser.parse_args()
+
+
+def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> str:
+    if dataset.database_create_if_missing(url=env["DATABASE_URL"]):
+        print(f"created database {profile.database}", flush=True)
+    dataset.manage("migrate", "--no-input", env=env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    if args.reseed or not dataset.is_seeded_at(profile.size):
+        size = profile.size
+        print(
+            f"seeding {size.products:,} products x {size.stores} stores "
+            f"({size.inventory_per_store:,} stock rows each); takes a while once",
+            flush=True,
+        )
+        started = time.monotonic()
+        dataset.seed(size, env=env)
+        print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+    print(f"resetting orders ({profile.listing_orders:,} history orders for store 1)", flush=True)
+    dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
+    return dataset.staff_token()
+
+
+def main() -> None:
+    args = parse_args()
+    profile = QUICK if args.quick else FULL
+    env = bench_env(database=profile.database, redis_url=args.redis_url)
+    wrk = ensure_wrk()
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    token = prepare(args, profile, env)
+    stack = Stack(
+        StackConfig(
+            port=args.port, workers=args.workers, threads=args.threads, env=env,
+            log_dir=RESULTS / "logs",
+        )
+    )  # fmt: skip
+    bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
+    selected = [s for s in args.only.split(",") if s] or [
+        "floors", "search", "listings", "orders", "slow_email",
+    ]  # fmt: skip
+    if "slow_email" in selected and "orders" not in selected:
+        selected.insert(selected.index("slow_email"), "orders")
+    try:
+        print(f"starting gunicorn ({args.workers} workers x {args.threads} threads) + celery")
+        stack.start(email_backend=FAST_EMAIL)
+        for step in selected:
+            getattr(bench, step)()
+    finally:
+        stack.stop()
+    ratios(bench.results)
+    report = {
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "wall_s": round(time.monotonic() - started, 1),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine_info(),
+        "dataset": vars(profile.size) | {"history_orders_store_1": profile.listing_orders},
+        "server": {
+            "gunicorn": f"{args.workers} workers x {args.threads} gthread threads",
+            "celery": "1 worker, prefork concurrency 2, beat",
+            "debug": False,
+        },
+        "loadgen": "wrk 4.1 (1 thread) + bench/replay.lua",
+        "scenarios": bench.results,
+    }
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    write_chart(report, output.with_suffix(".png"))
+    print_table(report)
+    print(f"\nwrote {output.with_suffix('.json')} and {output.with_suffix('.png')}")
+
+
+def machine_info() -> dict:
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    with_version = subprocess.run(
+        ["psql", "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgres": with_version,
+    }
+
+
+if __name__ == "__main__":
+    main()

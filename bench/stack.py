@@ -1,0 +1,179 @@
+"""Starting and stopping the production-shaped stack, and accounting for its CPU time."""
+
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    port: int
+    workers: int
+    threads: int
+    env: dict[str, str]
+    log_dir: Path
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.port}"
+
+    def start(self, *, email_backend: str) -> None:
+        env = {**self.config.env, "EMAIL_BACKEND": email_backend}
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes["celery"] = _spawn(
+            [
+                str(VENV_BIN / "celery"), "-A", "config", "worker", "--beat",
+                "--loglevel=WARNING", "--concurrency=2", "--without-gossip", "--without-mingle",
+                "--schedule", str(self.config.log_dir / "celerybeat-schedule"),
+            ],
+            env=env,
+            log=self.config.log_dir / "celery.log",
+        )  # fmt: skip
+        self.processes["gunicorn"] = _spawn(
+            [
+                str(VENV_BIN / "gunicorn"), "config.wsgi:application",
+                "--bind", f"127.0.0.1:{self.config.port}",
+                "--workers", str(self.config.workers),
+                "--worker-class", "gthread", "--threads", str(self.config.threads),
+                "--backlog", "2048", "--keep-alive", "30", "--timeout", "60",
+            ],
+            env=env,
+            log=self.config.log_dir / "gunicorn.log",
+        )  # fmt: skip
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = ""
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as response:
+                    if response.status == 200 and self._workers_booted():
+                        return
+            except (urllib.error.URLError, OSError) as exc:
+                last_error = str(exc)
+            time.sleep(0.3)
+        raise RuntimeError(f"stack not ready after {timeout:.0f}s: {last_error}")
+
+    def _workers_booted(self) -> bool:
+        return len(children(self.processes["gunicorn"].pid)) >= self.config.workers
+
+    def stop(self) -> None:
+        for name in ("gunicorn", "celery"):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            # Each server runs in its own process group: this ends exactly what we started.
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def pids(self) -> dict[str, list[int]]:
+        return {
+            name: [process.pid, *children(process.pid)]
+            for name, process in self.processes.items()
+            if process.poll() is None
+        }
+
+
+def _spawn(command: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def children(pid: int) -> list[int]:
+    """Descendants of pid (gunicorn workers, celery pool processes)."""
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        path = Path(f"/proc/{parent}/task/{parent}/children")
+        try:
+            kids = [int(value) for value in path.read_text().split()]
+        except OSError:
+            continue
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def process_ticks(pid: int) -> int:
+    """utime + stime of one process, in clock ticks (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    # After the ")" closing comm, utime and stime are the 12th and 13th fields.
+    return int(fields[11]) + int(fields[12])
+
+
+def processes_named(prefix: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm.startswith(prefix):
+            pids.append(int(entry.name))
+    return pids
+
+
+def machine_busy_ticks() -> tuple[int, int]:
+    """(busy, total) ticks over all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    total = sum(values[:8])
+    return total - idle, total
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    at: float
+    ticks: dict[int, int]
+    machine: tuple[int, int]
+
+
+def cpu_snapshot(pids: Iterable[int]) -> CpuSnapshot:
+    return CpuSnapshot(
+        at=time.monotonic(),
+        ticks={pid: process_ticks(pid) for pid in pids},
+        machine=machine_busy_ticks(),
+    )
+
+
+def cpu_seconds(before: CpuSnapshot, after: CpuSnapshot, pids: Iterable[int]) -> float:
+    """CPU seconds the given processes used between two snapshots (new processes count fully)."""
+    ticks = sum(after.ticks.get(pid, 0) - before.ticks.get(pid, 0) for pid in set(pids))
+    return ticks / CLOCK_TICKS
+
+
+def machine_cpu_seconds(before: CpuSnapshot, after: CpuSnapshot) -> float:
+    return (after.machine[0] - before.machine[0]) / CLOCK_TICKS

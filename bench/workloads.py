@@ -1,0 +1,125 @@
+"""Request lists replayed by wrk, and the order mixes shared with the raw-SQL floor.
+
+Every list is generated from a fixed seed, so two runs send the same requests.
+"""
+
+import json
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+
+def _vocabulary() -> tuple[dict[str, list[str]], list[str]]:
+    """The seed's categories, nouns and modifiers (imported late: it needs Django set up)."""
+    from storefront.common.seed import CATALOG, MODIFIERS
+
+    return CATALOG, MODIFIERS
+
+
+Order = list[tuple[int, int]]  # [(product_id, quantity)], one order's lines
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    method: str
+    path: str
+    body: str = ""
+
+
+def write_requests(path: Path, lines: Iterable[RequestLine]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as out:
+        for line in lines:
+            out.write(f"{line.method}\t{line.path}\t{line.body}\n")
+    return path
+
+
+def get(path: str, **params: object) -> RequestLine:
+    return RequestLine("GET", f"{path}?{urlencode(params)}" if params else path)
+
+
+def _search_params(rng: random.Random, *, stores: int, in_stock: bool) -> dict[str, object]:
+    CATALOG, MODIFIERS = _vocabulary()
+    category = rng.choice(list(CATALOG))
+    word = rng.choice([*CATALOG[category], *MODIFIERS])
+    low = rng.randint(100, 150_000)
+    high = low + rng.randint(2_000, 60_000)
+    params: dict[str, object] = {
+        "q": word.split()[0].lower() if rng.random() < 0.5 else word,
+        "min_price": f"{low / 100:.2f}",
+        "max_price": f"{high / 100:.2f}",
+        "category": category,
+        "store_id": rng.randint(1, stores),
+    }
+    if in_stock:
+        params["in_stock"] = "true"
+    return params
+
+
+def uncached_search(*, count: int, stores: int, seed: int = 1) -> list[RequestLine]:
+    """All different (price bounds to the cent), so no request can be answered from cache."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    lines = []
+    while len(lines) < count:
+        line = get("/api/search/products/", **_search_params(rng, stores=stores, in_stock=True))
+        if line.path not in seen:
+            seen.add(line.path)
+            lines.append(line)
+    return lines
+
+
+def hot_search(*, count: int, stores: int, seed: int = 2) -> list[RequestLine]:
+    """A few popular searches. Without in_stock: in-stock searches are never cached by design."""
+    rng = random.Random(seed)
+    return [
+        get("/api/search/products/", **_search_params(rng, stores=stores, in_stock=False))
+        for _ in range(count)
+    ]
+
+
+def hot_suggest(*, count: int, seed: int = 3) -> list[RequestLine]:
+    rng = random.Random(seed)
+    CATALOG, MODIFIERS = _vocabulary()
+    words = sorted({w for nouns in CATALOG.values() for w in nouns} | set(MODIFIERS))
+    prefixes = sorted({w[: rng.randint(3, min(6, len(w)))].lower() for w in words if len(w) >= 3})
+    return [get("/api/search/suggest/", q=prefix) for prefix in rng.sample(prefixes, count)]
+
+
+def deep_pages(*, path: str, pages: int, count: int, seed: int = 4) -> list[RequestLine]:
+    """Random pages from the deepest half of a listing (the OFFSET cost grows with depth)."""
+    rng = random.Random(seed)
+    return [get(path, page=rng.randint(pages // 2, pages)) for _ in range(count)]
+
+
+def single_sku_orders(*, product_id: int, count: int) -> list[Order]:
+    return [[(product_id, 1)] for _ in range(count)]
+
+
+def multi_sku_orders(*, product_ids: Sequence[int], count: int, seed: int = 5) -> list[Order]:
+    """Random orders of 1-4 distinct hot products, 1-3 units each, in random line order."""
+    rng = random.Random(seed)
+    return [
+        [(product, rng.randint(1, 3)) for product in rng.sample(product_ids, rng.randint(1, 4))]
+        for _ in range(count)
+    ]
+
+
+def order_requests(*, store_id: int, orders: Sequence[Order]) -> list[RequestLine]:
+    return [
+        RequestLine(
+            "POST",
+            "/orders/",
+            json.dumps(
+                {
+                    "store": store_id,
+                    "items": [{"product_id": p, "quantity": q} for p, q in order],
+                    "email": f"buyer{number}@bench.example",
+                },
+                separators=(",", ":"),
+            ),
+        )
+        for number, order in enumerate(orders)
+    ]
