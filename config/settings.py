@@ -153,6 +153,7 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(VAR_DIR / "celery-control"),  # else "./control" in the cwd
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
