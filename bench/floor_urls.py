@@ -7,7 +7,9 @@ workers, settings and middleware stack as the endpoints it is compared with.
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from config.urls import handler400, handler403, handler404, handler500, urlpatterns as app_urls
+from bench.prototypes import PrototypeOrderPlaceApi
+from config.urls import handler400, handler403, handler404, handler500
+from config.urls import urlpatterns as app_urls
 
 FLOOR_BODY = {"status": "ok", "results": [{"id": 1, "title": "Floor"}]}
 
@@ -17,6 +19,10 @@ def floor(request: HttpRequest) -> JsonResponse:
     return JsonResponse(FLOOR_BODY)
 
 
-urlpatterns = [path("bench/floor/", floor, name="bench-floor"), *app_urls]
+urlpatterns = [
+    path("bench/floor/", floor, name="bench-floor"),
+    path("bench/proto/orders/", PrototypeOrderPlaceApi.as_view(), name="bench-proto-orders"),
+    *app_urls,
+]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

@@ -61,7 +61,10 @@ def write_chart(report: dict, path: Path) -> None:
     positions = range(len(names))
     figure, (left, right) = plt.subplots(1, 2, figsize=(15, 6))
 
-    colours = {"floor": "#888888", "search": "#1f77b4", "listings": "#2ca02c", "orders": "#d62728"}
+    colours = {
+        "floor": "#888888", "search": "#1f77b4", "listings": "#2ca02c", "orders": "#d62728",
+        "prototype": "#ff7f0e",
+    }  # fmt: skip
     left.barh(
         list(positions),
         [s["throughput_rps"] for s in scenarios],
@@ -102,3 +105,27 @@ def write_chart(report: dict, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def cpu_table(report: dict) -> str:
+    """Where the CPU went in each scenario, in cores (CPU seconds / wall seconds)."""
+    groups = ["gunicorn", "postgres", "celery", "loadgen", "other", "machine"]
+    lines = [
+        "| scenario | " + " | ".join(groups) + " |",
+        "|---|" + "--:|" * len(groups),
+    ]
+    for s in report["scenarios"]:
+        cores = [s["cpu_s"].get(g, 0) / s["duration_s"] for g in groups]
+        lines.append(f"| {s['name']} | " + " | ".join(f"{c:.2f}" for c in cores) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results/latest.json")
+    loaded = json.loads(path.read_text())
+    print(markdown_table(loaded))
+    print()
+    print(cpu_table(loaded))

@@ -245,7 +245,10 @@ class Bench:
             description=f"GET /stores/1/orders/ (staff) pages {order_pages // 2}-{order_pages}",
         )  # fmt: skip
 
-    def hot_sku(self, *, name: str, orders: list, stock: int, products: list[int], **info) -> dict:
+    def hot_sku(
+        self, *, name: str, orders: list, stock: int, products: list[int],
+        path: str = "/orders/", **info,
+    ) -> dict:  # fmt: skip
         """Orders racing for the same rows; the stock ledger is checked afterwards."""
         dataset.stock_set(store_id=HOT_STORE, product_ids=products, quantity=stock)
         marker = dataset.last_order_id()
@@ -255,7 +258,7 @@ class Bench:
         else:
             result = self.http(
                 name,
-                workloads.order_requests(store_id=HOT_STORE, orders=orders),
+                workloads.order_requests(store_id=HOT_STORE, orders=orders, path=path),
                 connections=self.args.buyers, budget=len(orders), duration=300, **info,
             )  # fmt: skip
         check = dataset.stock_check(
@@ -306,8 +309,23 @@ class Bench:
             "10 products x 400 units",
             **common,
         )  # fmt: skip
-        self.many_orders = many
-        self.multi_products = multi
+        self.one_order, self.single_product = one, single
+        self.many_orders, self.multi_products = many, multi
+
+    def prototypes(self) -> None:
+        """The proposed order_place (bench/prototypes.py) under the same load, same checks."""
+        print("orders: prototype of the proposed fix (bench/prototypes.py)", flush=True)
+        common = {"group": "prototype", "ok_statuses": {201}, "path": "/bench/proto/orders/"}
+        self.hot_sku(
+            name="proto-orders-hot-1", orders=self.one_order, stock=100,
+            products=self.single_product, floor="raw-sql-hot-1",
+            description="orders-hot-1 against the lock-last prototype", **common,
+        )  # fmt: skip
+        self.hot_sku(
+            name="proto-orders-hot-10", orders=self.many_orders, stock=400,
+            products=self.multi_products, floor="raw-sql-hot-10",
+            description="orders-hot-10 against the lock-last prototype", **common,
+        )  # fmt: skip
 
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)
@@ -374,7 +392,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--buyers", type=int, default=500, help="concurrent buyers (hot SKU)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     parser.add_argument(
-        "--only", default="", help="comma list of: floors,search,listings,orders,slow_email"
+        "--only",
+        default="",
+        help="comma list of: floors,search,listings,orders,prototypes,slow_email",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
     return parser.parse_args()
@@ -422,10 +442,10 @@ def main() -> None:
     )  # fmt: skip
     bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
     selected = [s for s in args.only.split(",") if s] or [
-        "floors", "search", "listings", "orders", "slow_email",
+        "floors", "search", "listings", "orders", "prototypes", "slow_email",
     ]  # fmt: skip
-    if "slow_email" in selected and "orders" not in selected:
-        selected.insert(selected.index("slow_email"), "orders")
+    if {"prototypes", "slow_email"} & set(selected) and "orders" not in selected:
+        selected.insert(0, "orders")  # they replay the orders scenario's order lists
     try:
         print(f"starting gunicorn ({args.workers} workers x {args.threads} threads) + celery")
         stack.start(email_backend=FAST_EMAIL)

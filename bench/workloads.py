@@ -107,11 +107,13 @@ def multi_sku_orders(*, product_ids: Sequence[int], count: int, seed: int = 5) -
     ]
 
 
-def order_requests(*, store_id: int, orders: Sequence[Order]) -> list[RequestLine]:
+def order_requests(
+    *, store_id: int, orders: Sequence[Order], path: str = "/orders/"
+) -> list[RequestLine]:
     return [
         RequestLine(
             "POST",
-            "/orders/",
+            path,
             json.dumps(
                 {
                     "store": store_id,

@@ -1,0 +1,95 @@
+"""Bench-only prototypes of the fixes proposed in bench/README.md, mounted by bench/floor_urls.py.
+
+They exist to measure a proposed change under the same load before anyone touches the app;
+they are not part of the API. Same request and response shapes as the real endpoints.
+
+POST /bench/proto/orders/  order_place with the shortest possible row-lock window:
+    everything that does not need the stock (validation, prices and titles, the order and item
+    rows) happens before the inventory rows are locked; then one SELECT ... FOR UPDATE (product
+    id order, as today), one UPDATE for all lines, the outbox row, COMMIT. A rejected order is
+    marked REJECTED with its shortfalls instead. The response is built from the objects in
+    memory instead of reading the order back (3 queries).
+"""
+
+from django.db import connection, transaction
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from storefront.catalog.models import Product
+from storefront.notifications.services import order_email_create
+from storefront.orders.api import OrderOutputSerializer, OrderPlaceApi
+from storefront.orders.models import Order, OrderItem
+from storefront.orders.services import OrderLine, _merge_lines
+from storefront.stores.selectors import store_exists
+
+LOCK_STOCK = (
+    "SELECT product_id, quantity FROM stores_inventory "
+    "WHERE store_id = %s AND product_id = ANY(%s) ORDER BY product_id FOR UPDATE"
+)
+TAKE_STOCK = (
+    "UPDATE stores_inventory AS i SET quantity = i.quantity - w.quantity, updated_at = now() "
+    "FROM unnest(%s::bigint[], %s::integer[]) AS w(product_id, quantity) "
+    "WHERE i.store_id = %s AND i.product_id = w.product_id"
+)
+
+
+def order_place_lock_last(*, store_id: int, items: list[OrderLine], email: str, placed_by) -> Order:
+    wanted = _merge_lines(items)
+    with transaction.atomic(durable=True):
+        products = Product.objects.only("id", "title", "price").in_bulk(list(wanted))
+        unknown = {
+            i: {"product_id": [f"Product {line.product_id} does not exist."]}
+            for i, line in enumerate(items)
+            if line.product_id not in products
+        }
+        if unknown:
+            raise ValidationError({"items": unknown})
+        if not store_exists(store_id=store_id):
+            raise NotFound(f"Store {store_id} does not exist.")
+        order = Order.objects.create(
+            store_id=store_id, status=Order.Status.CONFIRMED, email=email, placed_by=placed_by
+        )
+        lines = OrderItem.objects.bulk_create(
+            OrderItem(order=order, product=products[p], quantity=q, unit_price=products[p].price)
+            for p, q in wanted.items()
+        )
+        # The row-lock window starts here and ends at COMMIT.
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_STOCK, [store_id, list(wanted)])
+            stock = dict(cursor.fetchall())
+            shortfalls = {p: max(0, q - stock.get(p, 0)) for p, q in wanted.items()}
+            if any(shortfalls.values()):
+                order.status = Order.Status.REJECTED
+                Order.objects.filter(pk=order.pk).update(status=order.status)
+                for line in lines:
+                    line.shortfall = shortfalls[line.product_id]
+                OrderItem.objects.bulk_update([x for x in lines if x.shortfall], ["shortfall"])
+            else:
+                cursor.execute(TAKE_STOCK, [list(wanted), list(wanted.values()), store_id])
+                order_email_create(order=order)
+    order._prefetched_objects_cache = {"items": _as_queryset(lines)}
+    return order
+
+
+def _as_queryset(lines: list[OrderItem]):
+    """A prefetched-looking result, so the serializer's items.all does not query again."""
+    queryset = OrderItem.objects.none()
+    queryset._result_cache = lines
+    queryset._prefetch_done = True
+    return queryset
+
+
+class PrototypeOrderPlaceApi(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = OrderPlaceApi.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = order_place_lock_last(
+            store_id=data["store"],
+            items=[OrderLine(**line) for line in data["items"]],
+            email=data["email"],
+            placed_by=request.user if request.user.is_authenticated else None,
+        )
+        return Response(OrderOutputSerializer(order).data, status=201)
