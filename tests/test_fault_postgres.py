@@ -171,3 +171,45 @@ def test_orders_under_repeated_connection_cuts_lose_nothing(
         f"\nPostgreSQL cuts: {proxy.cuts} cuts, {len(statuses)} requests, "
         f"{statuses.count(503)} answered 503, {len(replays)} replayed, orders {by_status}"
     )
+
+
+def test_database_unreachable_is_a_json_503_and_not_ready_until_it_is_back(
+    fresh_database, redis_server, start_gunicorn, workdir
+):
+    database = fresh_database("pg_down")
+    redis = redis_server()
+    proxy, proxied_url = _proxied(database)
+    try:
+        server = start_gunicorn(
+            app_env(database_url=proxied_url, redis_url=redis.url(), workdir=workdir)
+        )
+        url = server.base_url
+        (product_id,) = products_in_store_1(database, 1)
+        set_stock(database, {product_id: 3})
+        order = {"store": 1, "items": [{"product_id": product_id, "quantity": 1}]}
+
+        proxy.refuse()  # every connection dropped, new ones refused: PostgreSQL is gone
+        answers = [
+            requests.post(f"{url}/orders/", json=order, timeout=30),
+            requests.get(f"{url}/api/search/products/?q=zzz-uncached", timeout=30),
+            requests.get(f"{url}/stores/1/inventory/", timeout=30),
+        ]
+        for answer in answers:
+            assert answer.status_code == 503, answer.text[:300]
+            assert answer.json()["error"]["code"] == "service_unavailable"
+            assert answer.headers["Retry-After"] == "1"
+        ready = requests.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["checks"]["database"].startswith("down")
+        assert requests.get(f"{url}/healthz", timeout=30).status_code == 200  # alive, not ready
+
+        proxy.resume()
+        wait_until(
+            lambda: requests.get(f"{url}/readyz", timeout=30).status_code == 200,
+            timeout=30,
+            what="readiness after PostgreSQL came back",
+        )
+        placed = requests.post(f"{url}/orders/", json=order, timeout=30)
+        assert placed.status_code == 201 and placed.json()["status"] == "CONFIRMED"
+        assert assert_stock_accounted(database, {product_id: 3}) == {"CONFIRMED": 1}
+    finally:
+        proxy.close()
