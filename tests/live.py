@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -160,8 +160,8 @@ def manage(*args: str, env: dict[str, str]) -> str:
 class RedisServer:
     """A private redis-server (no persistence) that a test may stop and start again."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
-        self.port = port or free_port(REDIS_PORTS)
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port(REDIS_PORTS)
         self.log = workdir / f"redis-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -383,14 +383,3 @@ class TcpProxy:
         self._listener.close()
         self.cut()
         release_port(self.port)
-
-
-@contextlib.contextmanager
-def running(*things) -> Iterator[None]:
-    """Stops every started thing on exit, in reverse order, whatever happened."""
-    try:
-        yield
-    finally:
-        for thing in reversed(things):
-            with contextlib.suppress(Exception):
-                (thing.close if isinstance(thing, TcpProxy) else thing.stop)()
