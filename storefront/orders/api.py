@@ -67,7 +67,8 @@ class OrderOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     store = serializers.IntegerField(source="store_id")
     status = serializers.ChoiceField(choices=Order.Status.choices)
-    email = serializers.EmailField()
+    # Not EmailField: an order placed without an address has "", which is no email format.
+    email = serializers.CharField(help_text="Confirmation address; empty when none was given.")
     items = OrderItemOutputSerializer(many=True, source="items.all")
     total = serializers.DecimalField(max_digits=20, decimal_places=2)
     shortfalls = OrderShortfallOutputSerializer(
