@@ -192,10 +192,10 @@ def email_counts() -> dict[str, int]:
     return dict(OrderEmail.objects.values_list("status").annotate(n=Count("id")).order_by())
 
 
-def bench_pids(*, url: str) -> list[int]:
-    """Backends connected to the bench database (their CPU is the database's share)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        ).fetchall()
+def bench_pids(conn: psycopg.Connection) -> list[int]:
+    """Backends connected to the bench database but this one (their CPU is the database's)."""
+    rows = conn.execute(
+        "SELECT pid FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    ).fetchall()
     return [row[0] for row in rows]

@@ -115,7 +115,8 @@ def cpu_table(report: dict) -> str:
         "|---|" + "--:|" * len(groups),
     ]
     for s in report["scenarios"]:
-        cores = [s["cpu_s"].get(g, 0) / s["duration_s"] for g in groups]
+        window = s["cpu_s"].get("window_s") or s["duration_s"]
+        cores = [s["cpu_s"].get(g, 0) / window for g in groups]
         lines.append(f"| {s['name']} | " + " | ".join(f"{c:.2f}" for c in cores) + " |")
     return "\n".join(lines)
 

@@ -18,25 +18,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import dataset, workloads  # noqa: E402
 from bench.loadgen import LoadResult, ensure_wrk, run_wrk  # noqa: E402
 from bench.report import print_table, write_chart  # noqa: E402
-from bench.stack import (  # noqa: E402
-    Stack,
-    StackConfig,
-    cpu_seconds,
-    cpu_snapshot,
-    machine_cpu_seconds,
-    processes_named,
-)
+from bench.stack import CpuSampler, Stack, StackConfig, processes_named  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 WORK = RESULTS / "work"
 FAST_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
 SLOW_EMAIL = "bench.slow_email.SlowEmailBackend"
+SEARCH, PROTO_SEARCH = "/api/search/products/", "/bench/proto/search/"
 LISTING_STORE = 1  # its staff token is the seeded one
 HOT_STORE = 2
 
@@ -57,7 +53,7 @@ FULL = Profile(
     size=dataset.SeedSize(stores=20, products=1_000_000, inventory_per_store=50_000),
     duration_s=15,
     listing_orders=40_000,
-    hot_orders=3_000,
+    hot_orders=2_000,
 )
 QUICK = Profile(
     database="storefront_bench_quick",
@@ -77,6 +73,7 @@ class Bench:
     wrk: str
     token: str = ""
     results: list[dict] = field(default_factory=list)
+    monitor: psycopg.Connection | None = None  # finds the database backends to account for
 
     @property
     def db_url(self) -> str:
@@ -85,27 +82,26 @@ class Bench:
     # --- measuring ---------------------------------------------------------------------------
     def _watched_pids(self) -> dict[str, list[int]]:
         pids = self.stack.pids()
-        pids["postgres"] = dataset.bench_pids(url=self.db_url)
+        if self.monitor is None:
+            self.monitor = psycopg.connect(self.db_url, autocommit=True)
+        pids["postgres"] = dataset.bench_pids(self.monitor)
         pids["redis"] = processes_named("redis-server")
         return pids
 
     def measure(self, name: str, run, **info) -> dict:
         """Runs one load, accounting for the CPU of every process involved."""
-        before_pids = self._watched_pids()
-        before = cpu_snapshot(pid for group in before_pids.values() for pid in group)
-        load: LoadResult = run()
-        after_pids = self._watched_pids()
-        after = cpu_snapshot(pid for group in after_pids.values() for pid in group)
-        groups = {
-            name: set(before_pids.get(name, [])) | set(after_pids.get(name, []))
-            for name in ("gunicorn", "celery", "postgres", "redis")
+        with CpuSampler(self._watched_pids) as sampler:
+            load: LoadResult = run()
+        cpu = {
+            group: round(sampler.seconds().get(group, 0.0), 2)
+            for group in ("gunicorn", "celery", "postgres", "redis", "machine")
         }
-        cpu = {group: round(cpu_seconds(before, after, pids), 2) for group, pids in groups.items()}
         cpu["loadgen"] = round(load.loadgen_cpu_s, 2)
-        cpu["machine"] = round(machine_cpu_seconds(before, after), 2)
+        # Everything else that ran meanwhile: other users of this machine (and of Redis).
         cpu["other"] = round(
             cpu["machine"] - sum(v for k, v in cpu.items() if k not in {"machine", "redis"}), 2
         )
+        cpu["window_s"] = round(sampler.window_s, 2)
         ok = info.pop("ok_statuses", {200})
         result = {
             "name": name,
@@ -313,8 +309,18 @@ class Bench:
         self.many_orders, self.multi_products = many, multi
 
     def prototypes(self) -> None:
-        """The proposed order_place (bench/prototypes.py) under the same load, same checks."""
-        print("orders: prototype of the proposed fix (bench/prototypes.py)", flush=True)
+        """The proposed fixes (bench/prototypes.py) under the same load, same checks."""
+        print("prototypes of the proposed fixes (bench/prototypes.py)", flush=True)
+        hot = [
+            workloads.RequestLine(line.method, line.path.replace(SEARCH, PROTO_SEARCH))
+            for line in workloads.hot_search(count=20, stores=self.profile.size.stores)
+        ]
+        self.warm(hot)
+        self.http(
+            "proto-search-cached", hot, connections=self.args.connections, group="prototype",
+            floor="floor-django",
+            description="search-cached against the whole-page cache prototype",
+        )  # fmt: skip
         common = {"group": "prototype", "ok_statuses": {201}, "path": "/bench/proto/orders/"}
         self.hot_sku(
             name="proto-orders-hot-1", orders=self.one_order, stock=100,
@@ -446,6 +452,8 @@ def main() -> None:
     ]  # fmt: skip
     if {"prototypes", "slow_email"} & set(selected) and "orders" not in selected:
         selected.insert(0, "orders")  # they replay the orders scenario's order lists
+    if "floors" not in selected:
+        selected.insert(0, "floors")  # every ratio needs it
     try:
         print(f"starting gunicorn ({args.workers} workers x {args.threads} threads) + celery")
         stack.start(email_backend=FAST_EMAIL)

@@ -3,10 +3,11 @@
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,26 +155,56 @@ def machine_busy_ticks() -> tuple[int, int]:
     return total - idle, total
 
 
-@dataclass(frozen=True)
-class CpuSnapshot:
-    at: float
-    ticks: dict[int, int]
-    machine: tuple[int, int]
+class CpuSampler:
+    """Tracks the CPU time of changing process groups while a load runs.
 
+    `discover()` returns {group: pids} and is called every `interval` seconds from a thread,
+    so processes that start and end during the run (database backends of the raw-SQL floor)
+    are still counted; a process that vanishes keeps its last reading, none goes negative.
+    """
 
-def cpu_snapshot(pids: Iterable[int]) -> CpuSnapshot:
-    return CpuSnapshot(
-        at=time.monotonic(),
-        ticks={pid: process_ticks(pid) for pid in pids},
-        machine=machine_busy_ticks(),
-    )
+    def __init__(self, discover: Callable[[], dict[str, list[int]]], interval: float = 0.2):
+        self.discover = discover
+        self.interval = interval
+        self.baseline: dict[int, int] = {}
+        self.latest: dict[int, int] = {}
+        self.group_of: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
 
+    def _sample(self, *, first: bool = False) -> None:
+        for group, pids in self.discover().items():
+            for pid in pids:
+                ticks = process_ticks(pid)
+                if not ticks and pid not in self.latest:
+                    continue
+                self.group_of.setdefault(pid, group)
+                # A process first seen mid-run started during it: all its time is ours.
+                self.baseline.setdefault(pid, ticks if first else 0)
+                self.latest[pid] = max(ticks, self.latest.get(pid, 0))
 
-def cpu_seconds(before: CpuSnapshot, after: CpuSnapshot, pids: Iterable[int]) -> float:
-    """CPU seconds the given processes used between two snapshots (new processes count fully)."""
-    ticks = sum(after.ticks.get(pid, 0) - before.ticks.get(pid, 0) for pid in set(pids))
-    return ticks / CLOCK_TICKS
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
 
+    def __enter__(self) -> "CpuSampler":
+        self.started = time.monotonic()
+        self.machine_before = machine_busy_ticks()
+        self._sample(first=True)
+        self._thread.start()
+        return self
 
-def machine_cpu_seconds(before: CpuSnapshot, after: CpuSnapshot) -> float:
-    return (after.machine[0] - before.machine[0]) / CLOCK_TICKS
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self.window_s = time.monotonic() - self.started
+        self.machine_after = machine_busy_ticks()
+
+    def seconds(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid, group in self.group_of.items():
+            used = (self.latest[pid] - self.baseline[pid]) / CLOCK_TICKS
+            totals[group] = totals.get(group, 0.0) + used
+        totals["machine"] = (self.machine_after[0] - self.machine_before[0]) / CLOCK_TICKS
+        return totals
