@@ -24,11 +24,17 @@ def rows(report: dict) -> list[list[str]]:
                 f"{latency['p99']:.1f}",
                 str(s["errors"]),
                 str(s["http_5xx"]),
-                f"{ratio:.0%} {s['floor'].split('-')[0]}" if ratio is not None else "-",
+                _ratio(ratio, s.get("floor", "")),
                 f"{s['loadgen_cpu_pct_of_one_core']:.0f}%",
             ]
         )
     return table
+
+
+def _ratio(ratio: float | None, floor: str) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.{0 if ratio >= 0.1 else 1}%} {floor.split('-')[0]}"
 
 
 def print_table(report: dict) -> None:
@@ -121,12 +127,77 @@ def cpu_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def readme_section(report: dict) -> str:
+    """The "Latest results" part of bench/README.md, generated from latest.json."""
+    by_name = {s["name"]: s for s in report["scenarios"]}
+    out = [
+        f"Run of {report['started_at']} ({report['mode']}, {report['wall_s']:.0f} s wall), "
+        f"{report['server']['gunicorn']}, wrk with 1 thread. `vs floor`: throughput divided by "
+        "`floor-django`'s (HTTP reads) or by the raw-SQL floor's on the same order list (orders).",
+        "",
+        markdown_table(report),
+        "",
+        "![throughput and latency per scenario](results/latest.png)",
+        "",
+        "CPU in cores (CPU seconds / wall seconds of the scenario; `other` = other tenants of the "
+        "machine):",
+        "",
+        cpu_table(report),
+        "",
+    ]
+    per_request = [
+        f"{s['name']} {1000 * s['cpu_s']['gunicorn'] / s['requests']:.1f} ms"
+        for s in report["scenarios"]
+        if s["cpu_s"].get("gunicorn", 0) > 0.5
+    ]
+    out += ["Gunicorn CPU per request: " + ", ".join(per_request) + ".", ""]
+    checked = [s for s in report["scenarios"] if "checks" in s]
+    out += [
+        "Hot-SKU checks, read from the database after each scenario:",
+        "",
+        "| scenario | confirmed | rejected | orders/s | units sold | units deducted "
+        "| negative rows | deadlocks | ledger ok |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|:-:|",
+    ]
+    for s in checked:
+        c = s["checks"]
+        out.append(
+            f"| {s['name']} | {c['orders_confirmed']} | {c['orders_rejected']} "
+            f"| {c['orders_per_s']} | {c['units_sold']} | {c['units_deducted']} "
+            f"| {c['negative_rows']} | {c['deadlocks']} "
+            f"| {'yes' if c['stock_ledger_ok'] else 'NO'} |"
+        )
+    slow = by_name.get("orders-slow-email")
+    if slow and "latency_vs" in slow:
+        vs = slow["latency_vs"]
+        out += [
+            "",
+            f"Scenario 5: with every email taking 2 s, POST /orders/ latency was {vs['p50']}x "
+            f"(p50), {vs['p95']}x (p95) and {vs['p99']}x (p99) that of orders-hot-10; "
+            f"{slow['checks'].get('emails_sent_during_run')} emails went out during the "
+            f"{slow['duration_s']:.0f} s run, {slow['checks'].get('emails_pending_at_end')} were "
+            "still queued at its end.",
+        ]
+    return "\n".join(out)
+
+
+def update_readme(report: dict, readme: Path) -> None:
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = readme.read_text()
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{readme_section(report)}\n{end}{tail}")
+
+
 if __name__ == "__main__":
     import json
     import sys
 
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results/latest.json")
+    here = Path(__file__).resolve().parent
+    args = [a for a in sys.argv[1:] if a != "--readme"]
+    path = Path(args[0]) if args else here / "results" / "latest.json"
     loaded = json.loads(path.read_text())
-    print(markdown_table(loaded))
-    print()
-    print(cpu_table(loaded))
+    if "--readme" in sys.argv:
+        update_readme(loaded, here / "README.md")
+    else:
+        print(readme_section(loaded))

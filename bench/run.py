@@ -202,7 +202,7 @@ class Bench:
         self.http(
             "search-uncached",
             workloads.uncached_search(count=20_000, stores=stores),
-            connections=self.args.uncached_connections, group="search",
+            connections=self.args.uncached_connections, group="search", floor="floor-django",
             description="q + price range + category + store_id + in_stock, every request different",
         )  # fmt: skip
         hot = workloads.hot_search(count=20, stores=stores)
@@ -229,7 +229,7 @@ class Bench:
             workloads.deep_pages(
                 path=f"/stores/{LISTING_STORE}/inventory/", pages=inventory_pages, count=5000
             ),
-            connections=self.args.listing_connections, group="listings",
+            connections=self.args.listing_connections, group="listings", floor="floor-django",
             description=f"GET /stores/1/inventory/ pages {inventory_pages // 2}-{inventory_pages}",
         )  # fmt: skip
         self.http(
@@ -237,7 +237,8 @@ class Bench:
             workloads.deep_pages(
                 path=f"/stores/{LISTING_STORE}/orders/", pages=order_pages, count=5000
             ),
-            connections=self.args.listing_connections, group="listings", token=True,
+            connections=self.args.listing_connections, group="listings", floor="floor-django",
+            token=True,
             description=f"GET /stores/1/orders/ (staff) pages {order_pages // 2}-{order_pages}",
         )  # fmt: skip
 
