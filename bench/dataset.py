@@ -64,6 +64,12 @@ def seed(size: SeedSize, *, env: dict[str, str]) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def prototypes_install(*, url: str) -> None:
+    """The bench-only SQL prototypes (bench/prototypes.sql), into the bench database only."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((ROOT / "bench" / "prototypes.sql").read_text())
+
+
 def staff_token() -> str:
     from rest_framework.authtoken.models import Token
 
@@ -182,6 +188,15 @@ def deadlocks_so_far(*, url: str) -> int:
             "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()
     return int(row[0])
+
+
+def emails_skip(*, after_order_id: int) -> None:
+    from storefront.notifications.models import OrderEmail
+
+    pending = OrderEmail.objects.filter(
+        status=OrderEmail.Status.PENDING, order_id__gt=after_order_id
+    )
+    pending.update(status=OrderEmail.Status.SKIPPED)
 
 
 def email_counts() -> dict[str, int]:
