@@ -83,7 +83,7 @@ def write_chart(report: dict, path: Path) -> None:
     for y, s in zip(positions, scenarios, strict=True):
         label = f"{s['throughput_rps']:.0f}"
         if s.get("ratio_to_floor") is not None:
-            label += f"  ({s['ratio_to_floor']:.0%} of floor)"
+            label += f"  ({_ratio(s['ratio_to_floor'], s['floor'])})"
         left.text(s["throughput_rps"], y, " " + label, va="center", fontsize=8)
 
     height = 0.27
@@ -101,7 +101,7 @@ def write_chart(report: dict, path: Path) -> None:
     right.invert_yaxis()
     right.set_xscale("log")
     right.set_xlabel("latency, ms, log scale")
-    right.legend(loc="lower right")
+    right.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
 
     machine = report["machine"]
     figure.suptitle(
