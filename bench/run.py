@@ -449,6 +449,7 @@ def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> 
         print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
     print(f"resetting orders ({profile.listing_orders:,} history orders for store 1)", flush=True)
     dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
+    dataset.statistics_refresh(url=env["DATABASE_URL"])
     import redis
 
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
