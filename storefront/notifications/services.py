@@ -2,7 +2,6 @@
 
 import logging
 from datetime import timedelta
-from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -111,14 +110,12 @@ def order_email_drain(*, older_than: timedelta | None = None, limit: int = 100) 
 
 def _send_confirmation(*, order: Order, recipient: str) -> None:
     items = list(order.items.select_related("product"))
-    total = sum((item.line_total for item in items), Decimal("0.00"))
     lines = [
         f"{item.quantity} x {item.product.title} at {item.unit_price} = {item.line_total}"
         for item in items
     ]
-    body = "\n".join(
-        [f"Thank you, your order #{order.pk} is confirmed.", "", *lines, "", f"Total: {total}"]
-    )
+    total = f"Total: {order.total_amount}"
+    body = "\n".join([f"Thank you, your order #{order.pk} is confirmed.", "", *lines, "", total])
     send_mail(
         subject=f"Order #{order.pk} confirmed",
         message=body,

@@ -70,7 +70,7 @@ class OrderOutputSerializer(serializers.Serializer):
     # Not EmailField: an order placed without an address has "", which is no email format.
     email = serializers.CharField(help_text="Confirmation address; empty when none was given.")
     items = OrderItemOutputSerializer(many=True, source="items.all")
-    total = serializers.DecimalField(max_digits=20, decimal_places=2)
+    total = serializers.DecimalField(max_digits=20, decimal_places=2, source="total_amount")
     shortfalls = OrderShortfallOutputSerializer(
         many=True,
         source="shortfall_items",

@@ -1,6 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import DecimalField, F, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from storefront.orders.models import Order
 from storefront.stores.selectors import store_is_managed_by
@@ -19,16 +18,9 @@ def order_visible_to(*, order: Order, user: AbstractBaseUser | AnonymousUser) ->
 
 
 def order_list_for_store(*, store_id: int) -> QuerySet[Order]:
-    """The store's orders, newest first, totals computed by the database (no N+1)."""
-    return (
-        Order.objects.filter(store_id=store_id)
-        .annotate(
-            total_items=Coalesce(Sum("items__quantity"), 0),
-            total_amount=Coalesce(
-                Sum(F("items__quantity") * F("items__unit_price")),
-                Value(0),
-                output_field=DecimalField(max_digits=20, decimal_places=2),
-            ),
-        )
-        .order_by("-created_at", "-id")
-    )
+    """The store's orders, newest first: a walk down order_store_newest_idx.
+
+    The totals were stored on the order when it was placed, so no page joins or aggregates
+    the items (a deep page used to aggregate every order of the store before its OFFSET).
+    """
+    return Order.objects.filter(store_id=store_id).order_by("-created_at", "-id")

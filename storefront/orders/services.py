@@ -81,6 +81,11 @@ def order_place(
             status=Order.Status.CONFIRMED if confirmed else Order.Status.REJECTED,
             email=email,
             placed_by=placed_by,
+            total_items=sum(wanted.values()),
+            total_amount=sum(
+                (prices[product_id] * quantity for product_id, quantity in wanted.items()),
+                Decimal("0.00"),
+            ),
         )
         OrderItem.objects.bulk_create(
             OrderItem(

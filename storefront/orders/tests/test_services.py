@@ -31,7 +31,8 @@ def test_order_in_stock_is_confirmed_and_takes_the_stock(shop):
     items = {item.product_id: item for item in order.items.all()}
     assert items[shop.laptop.pk].unit_price == Decimal("999.99")
     assert items[shop.mouse.pk].quantity == 3
-    assert order.total == Decimal("2058.48")
+    assert order.total_amount == Decimal("2058.48")
+    assert order.total_items == 5
     assert order.shortfall_items == []
     assert OrderEmail.objects.filter(order=order, status=OrderEmail.Status.PENDING).exists()
 
