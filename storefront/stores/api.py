@@ -4,7 +4,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from storefront.common.pagination import KeysFirstPageNumberPagination
 from storefront.stores.selectors import inventory_list, store_exists
+
+
+class InventoryPagination(KeysFirstPageNumberPagination):
+    # Unique within one store's stock, and the last column of inventory_store_title_idx, so
+    # deep pages are found by an index-only scan.
+    page_key = "product_id"
 
 
 class StoreInventoryListApi(generics.ListAPIView):
@@ -17,6 +24,7 @@ class StoreInventoryListApi(generics.ListAPIView):
         quantity = serializers.IntegerField()
 
     serializer_class = OutputSerializer
+    pagination_class = InventoryPagination
 
     def get_queryset(self):
         return inventory_list(store_id=self.kwargs["store_id"])
