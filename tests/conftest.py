@@ -113,7 +113,7 @@ def redis_server(workdir):
 
     yield make
     for server in started:
-        server.stop()
+        server.close()
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +139,7 @@ def live(seeded_template, workdir) -> LiveStack:
         yield LiveStack(server, database, redis, seeded_template.tokens)
     finally:
         server.stop()
-        redis.stop()
+        redis.close()
         database.drop()
 
 

@@ -39,21 +39,32 @@ _handed_out: set[int] = set()
 _handed_out_lock = threading.Lock()
 
 
-def free_port(ports: range = HTTP_PORTS) -> int:
-    """A port of `ports` nothing listens on and that this process has not handed out yet."""
-    with _handed_out_lock:
-        for port in ports:
-            if port in _handed_out:
-                continue
-            with socket.socket() as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-            _handed_out.add(port)
-            return port
-    raise RuntimeError(f"no free port in {ports}")
+def free_port(ports: range = HTTP_PORTS, *, wait: float = 120.0) -> int:
+    """A port of `ports` nothing listens on and that this process has not handed out yet.
+
+    Other test sessions on the machine may hold every port of a small range for a while, so
+    this waits for one to come free rather than failing at once.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        with _handed_out_lock:
+            for port in ports:
+                if port not in _handed_out and _bindable(port):
+                    _handed_out.add(port)
+                    return port
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no free port in {ports}")
+        time.sleep(0.5)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def release_port(port: int) -> None:
@@ -65,7 +76,8 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str) ->
     """Polls `condition` until it returns something truthy; fails with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
-        with contextlib.suppress(Exception):
+        # Not yet reachable or not yet there; anything else (a process that died) fails at once.
+        with contextlib.suppress(OSError, requests.RequestException, psycopg.Error):
             result = condition()
             if result:
                 return result
@@ -172,18 +184,26 @@ class RedisServer:
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
         args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
         self.process = _spawn(args, env=dict(os.environ), log=self.log)
-        wait_until(self.ping, timeout=STARTUP_TIMEOUT, what=f"redis-server on {self.port}")
+        wait_until(self._answering, timeout=STARTUP_TIMEOUT, what=f"redis-server on {self.port}")
         return self
 
-    def ping(self) -> bool:
+    def _answering(self) -> bool:
+        # Our own process, not another session's redis that took the port in the meantime.
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"redis-server on {self.port} exited:\n{self.log.read_text()}")
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
+            conn.sendall(b"INFO server\r\n")
+            return f"process_id:{self.process.pid}\r\n".encode() in conn.recv(65536)
 
     def stop(self) -> None:
+        """Stops the server but keeps its port, so that start() brings the same one back."""
         if self.process is not None:
             _stop(self.process)
             self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        release_port(self.port)
 
 
 # --- Application processes ----------------------------------------------------------------------
@@ -239,9 +259,14 @@ class Gunicorn:
         return self
 
     def _healthy(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
+        if self.process is None or self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-4000:]}")
-        return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+        # Our own master listens, not another session's server that took the port meanwhile.
+        listening = f"Listening at: {self.base_url} ({self.process.pid})"
+        return (
+            listening in self.log.read_text()
+            and requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+        )
 
     def stop(self) -> None:
         if self.process is not None:
