@@ -118,9 +118,11 @@ def test_stock_rows_are_locked_in_product_order_whatever_the_line_order(shop):
     [lock] = [
         q["sql"]
         for q in queries.captured_queries
-        if q["sql"].startswith('SELECT "stores_inventory"."id"')
+        if q["sql"].startswith('SELECT "stores_inventory"."product_id"')
     ]
-    assert 'ORDER BY "stores_inventory"."product_id" ASC' in lock
+    # The first selected column is product_id: the ORM orders by its position.
+    assert lock.startswith('SELECT "stores_inventory"."product_id"')
+    assert " ORDER BY 1 ASC" in lock
     # SQLite has no row locks; its IMMEDIATE transactions serialize writers instead.
     assert lock.endswith("FOR UPDATE") == settings.IS_POSTGRES
 
