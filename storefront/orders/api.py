@@ -80,9 +80,8 @@ class OrderOutputSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
-def _order_response(order_id: int, *, status_code: int = 200, headers=None) -> Response:
-    order = order_detail(order_id=order_id)
-    return Response(OrderOutputSerializer(order).data, status=status_code, headers=headers)
+def _order_response(order_id: int) -> Response:
+    return Response(OrderOutputSerializer(order_detail(order_id=order_id)).data)
 
 
 class OrderPlaceApi(APIView):
@@ -169,7 +168,8 @@ class OrderPlaceApi(APIView):
             idempotency_key=_idempotency_key(request),
         )
         headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
-        return _order_response(placement.order.pk, status_code=201, headers=headers)
+        # The service hands back the order with its items and products: no reading back.
+        return Response(OrderOutputSerializer(placement.order).data, status=201, headers=headers)
 
 
 def _idempotency_key(request: Request) -> str | None:

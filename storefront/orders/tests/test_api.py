@@ -1,6 +1,8 @@
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -45,6 +47,36 @@ def test_confirmed_order_is_201_with_lines_and_total(api_client, shop):
     assert data["shortfalls"] == []
     assert data["created_at"]
     assert stock_of(shop.store, shop.laptop) == 4
+
+
+# store, products, INSERT order, INSERT items, lock stock, then either UPDATE stock + INSERT
+# outbox row (confirmed) or UPDATE order status + UPDATE shortfalls (rejected). Reading the
+# order back for the answer (3 more queries) or a per-row stock update would exceed it.
+MAX_QUERIES_PER_ORDER = 7
+
+
+@pytest.mark.parametrize("mice", [3, 1_000], ids=["confirmed", "rejected"])
+def test_placing_a_three_line_order_takes_a_fixed_number_of_queries(api_client, shop, mice):
+    cable = shop.cable
+    shop.store.inventory.create(product=cable, quantity=10)
+    lines = body(shop, (shop.laptop, 1), (shop.mouse, mice), (cable, 2))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.post("/orders/", lines)
+
+    assert response.status_code == 201
+    # The test runs inside a transaction, so the service's atomic block becomes a savepoint.
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+    assert len(statements) <= MAX_QUERIES_PER_ORDER, statements
+    assert not [sql for sql in statements if sql.startswith('SELECT "orders_')]
+
+
+@pytest.mark.parametrize("mice", [2, 1_000], ids=["confirmed", "rejected"])
+def test_the_answer_from_memory_is_the_stored_order(api_client, shop, mice):
+    placed = api_client.post("/orders/", body(shop, (shop.mouse, mice), (shop.laptop, 1))).json()
+
+    api_client.force_authenticate(get_user_model().objects.create_superuser("root"))
+    assert api_client.get(f"/orders/{placed['id']}/").json() == placed
 
 
 def test_rejected_order_is_201_and_says_what_fell_short(api_client, shop):
