@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -14,17 +16,16 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from storefront.catalog.selectors import category_get_by_reference
-from storefront.search.selectors import (
-    ORDERINGS,
-    ProductSearchPage,
-    product_search,
-    product_suggest,
-)
+from storefront.search import cache as search_cache
+from storefront.search.selectors import ORDERINGS, product_search, product_suggest
 from storefront.search.throttling import SuggestRateThrottle
-from storefront.stores.selectors import store_exists
+from storefront.stores.selectors import store_exists, store_quantities
+
+logger = logging.getLogger(__name__)
 
 QUERY_MAX_LENGTH = 100
 SUGGEST_MIN_LENGTH = 3
+PAGE_CACHE = "products-page"
 
 ErrorSerializer = inline_serializer(
     "Error",
@@ -211,23 +212,82 @@ class ProductSearchApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        params = self.InputSerializer(data=strict_query_params(request))
+        query = strict_query_params(request)
+        cached = _page_lookup(query)
+        page = _with_live_stock(cached.value) if cached and cached.value else None
+        if page is None:
+            page = self.search(query, cached)
+        url = request.build_absolute_uri()
+        number, has_next = page["page"], page["has_next"]
+        return Response(
+            {
+                "page": number,
+                "page_size": page["page_size"],
+                "has_next": has_next,
+                "next": replace_query_param(url, "page", number + 1) if has_next else None,
+                "previous": replace_query_param(url, "page", number - 1) if number > 1 else None,
+                "fuzzy": page["fuzzy"],
+                "results": page["results"],
+            }
+        )
+
+    def search(self, query: dict[str, str], cached: search_cache.Lookup | None) -> dict:
+        """Validates and runs the search; caches the page, less its stock, under `cached`."""
+        params = self.InputSerializer(data=query)
         params.is_valid(raise_exception=True)
         found = product_search(**params.validated_data)
-        return Response(ProductSearchPageSerializer(_page_body(request, found)).data)
+        rows = ProductResultSerializer(found.results, many=True).data
+        page = {
+            "store_id": params.validated_data.get("store_id"),
+            "page": found.page,
+            "page_size": found.page_size,
+            "has_next": found.has_next,
+            "fuzzy": found.fuzzy,
+            "results": [dict(row) for row in rows],
+        }
+        if cached is not None and not params.validated_data.get("in_stock"):
+            stockless = [_without_stock(row) for row in page["results"]]
+            search_cache.remember(cached, {**page, "results": stockless})
+        return page
 
 
-def _page_body(request: Request, found: ProductSearchPage) -> dict:
-    url = request.build_absolute_uri()
-    return {
-        "page": found.page,
-        "page_size": found.page_size,
-        "has_next": found.has_next,
-        "next": replace_query_param(url, "page", found.page + 1) if found.has_next else None,
-        "previous": replace_query_param(url, "page", found.page - 1) if found.page > 1 else None,
-        "fuzzy": found.fuzzy,
-        "results": found.results,
-    }
+# What a page depends on; other parameters are ignored by validation and only show in links.
+_PAGE_PARAMS = frozenset(ProductSearchApi.InputSerializer._declared_fields)
+
+
+def _page_lookup(query: dict[str, str]) -> search_cache.Lookup | None:
+    """The cached page of this query, or None when it must not or cannot be cached.
+
+    Only a query that passed validation is ever cached, so a hit skips validation and its
+    category and store queries. A stock filter must see every order the moment it commits, so
+    `in_stock` is never cached.
+    """
+    if "in_stock" in query:
+        return None
+    params = {name: value for name, value in query.items() if name in _PAGE_PARAMS}
+    try:
+        return search_cache.lookup(PAGE_CACHE, params)
+    except Exception:
+        logger.warning("search cache unavailable; answering uncached", exc_info=True)
+        return None
+
+
+def _with_live_stock(page: dict) -> dict | None:
+    """The cached page with today's `store_quantity`, in one query that also confirms the store
+    still exists (None when it was deleted: a fresh search then reports it)."""
+    if page["store_id"] is None:
+        return page
+    quantities = store_quantities(
+        store_id=page["store_id"], product_ids=[row["id"] for row in page["results"]]
+    )
+    if quantities is None:
+        return None
+    results = [{**row, "store_quantity": quantities.get(row["id"], 0)} for row in page["results"]]
+    return {**page, "results": results}
+
+
+def _without_stock(row: dict) -> dict:
+    return {key: value for key, value in row.items() if key != "store_quantity"}
 
 
 class ProductSuggestApi(APIView):
@@ -301,5 +361,5 @@ class ProductSuggestApi(APIView):
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
-        suggestions = product_suggest(q=params.validated_data["q"])
-        return Response(SuggestionListSerializer({"results": suggestions}).data)
+        # Cached suggestions are already the response's plain {"id", "title"} rows.
+        return Response({"results": product_suggest(q=params.validated_data["q"])})

@@ -1,10 +1,12 @@
 """Result caching for search and suggestions that can never serve stale stock.
 
 Only what does not change when an order commits is cached: the ordered product ids of one page
-of a search (and the id/title pairs of suggestions). Quantities are always read live for the
-page's ids, and searches filtered by ``in_stock`` are not cached at all. Keys carry a catalog
-version that product and category writes bump, so catalog edits show up at once too; bulk loads
-that bypass signals are covered by the TTL (``SEARCH_CACHE_TTL``).
+of a search, a rendered search page without its quantities, and suggestions. Quantities are
+always read live for the page's ids, and searches filtered by ``in_stock`` are not cached at
+all. Each entry records the catalog version it was computed under, which product and category
+writes bump, so catalog edits show up at once too; bulk loads that bypass signals are covered by
+the TTL (``SEARCH_CACHE_TTL``). The version and the entry are read together in one MGET, so a
+hit costs one cache round trip.
 
 A cache that is down or failing only costs speed: every error is logged and the caller
 computes the value itself.
@@ -15,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -52,25 +54,51 @@ def _incr_catalog_version() -> None:
         logger.warning("search cache: catalog version bump failed", exc_info=True)
 
 
-def cache_key(namespace: str, params: Mapping[str, Any], version: int) -> str:
+class Lookup(NamedTuple):
+    key: str
+    value: Any  # None on a miss
+    version: int | None  # the current catalog version, when the cache knows it
+
+
+def cache_key(namespace: str, params: Mapping[str, Any]) -> str:
     canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).hexdigest()
-    return f"search:{namespace}:v{version}:{digest}"
+    return f"search:{namespace}:{digest}"
+
+
+def lookup(namespace: str, params: Mapping[str, Any]) -> Lookup:
+    """The entry for ``params`` if it was computed under the current catalog version.
+
+    Raises whatever the cache raises; callers fall back to computing.
+    """
+    key = cache_key(namespace, params)
+    found = cache.get_many([CATALOG_VERSION_KEY, key])
+    version = found.get(CATALOG_VERSION_KEY)
+    entry = found.get(key)
+    if version is None or entry is None or entry[0] != version:
+        return Lookup(key, None, version)
+    return Lookup(key, entry[1], version)
+
+
+def remember(found: Lookup, value: Any) -> None:
+    """Stores ``value`` under the version seen by the lookup: if the catalog changed while the
+    value was computed, the entry is already outdated and is never served."""
+    try:
+        version = catalog_version() if found.version is None else found.version
+        cache.set(found.key, (version, value), timeout=settings.SEARCH_CACHE_TTL)
+    except Exception:
+        logger.warning("search cache write failed", exc_info=True)
 
 
 def get_or_compute(namespace: str, params: Mapping[str, Any], compute: Callable[[], T]) -> T:
     """The cached value for ``params``, or ``compute()`` (stored for next time)."""
     try:
-        key = cache_key(namespace, params, catalog_version())
-        cached = cache.get(key)
+        found = lookup(namespace, params)
     except Exception:
         logger.warning("search cache unavailable; answering uncached", exc_info=True)
         return compute()
-    if cached is not None:
-        return cached
+    if found.value is not None:
+        return found.value
     value = compute()
-    try:
-        cache.set(key, value, timeout=settings.SEARCH_CACHE_TTL)
-    except Exception:
-        logger.warning("search cache write failed", exc_info=True)
+    remember(found, value)
     return value

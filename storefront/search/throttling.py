@@ -7,9 +7,11 @@ counts instead (best effort: the database cache's incr is not atomic). A failing
 blocks autocomplete: the request is allowed and the failure logged.
 """
 
+import functools
 import logging
 import time
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.request import Request
@@ -37,8 +39,15 @@ def rate_limit_hit(*, key: str, window: int) -> tuple[int, int]:
     client = get_redis()
     if client is None:
         return _cache_hit(key=key, window=window)
-    count, ttl = client.register_script(_HIT_SCRIPT)(keys=[key], args=[window])
+    count, ttl = _hit_script(client)(keys=[key], args=[window])
     return int(count), int(ttl)
+
+
+@functools.lru_cache(maxsize=4)
+def _hit_script(client: redis.Redis) -> "redis.commands.core.Script":
+    # Once per client, not per request: the Script object hashes the source and then runs it
+    # with EVALSHA (loading it again if Redis was restarted).
+    return client.register_script(_HIT_SCRIPT)
 
 
 def _cache_hit(*, key: str, window: int) -> tuple[int, int]:

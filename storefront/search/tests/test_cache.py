@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from storefront.search.cache import CATALOG_VERSION_KEY, catalog_version
-from storefront.stores.models import Inventory
+from storefront.stores.models import Inventory, Store
 
 SEARCH = reverse("search-products")
 SUGGEST = reverse("search-suggest")
@@ -51,7 +51,61 @@ def test_identical_search_is_served_from_cache(api_client, search_catalog):
     assert second_body == first_body
     assert searched_products(first)
     assert not searched_products(second)
-    assert len(product_queries(second)) == 1  # only the live read of the page's rows
+    assert product_queries(second) == []  # the page itself is cached; no stock was asked for
+
+
+def test_cached_search_with_a_store_reads_only_its_stock(api_client, store):
+    params = {"q": "pro", "store_id": store.pk, "category": "electronics"}
+    first_body = get_json(api_client, SEARCH, params)
+    with CaptureQueriesContext(connection) as second:
+        second_body = get_json(api_client, SEARCH, params)
+    assert second_body == first_body
+    # One query, for the page's stock (and the store's existence): no validation queries.
+    reads = [q["sql"] for q in second.captured_queries if "storefront_cache" not in q["sql"]]
+    assert len(reads) == 1
+    assert "stores_inventory" in reads[0]
+    assert "catalog_" not in reads[0]
+
+
+def test_a_new_store_is_searchable_at_once(api_client, search_catalog, catalog_factory):
+    next_id = (Store.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    params = {"q": "pro", "store_id": next_id}
+    assert api_client.get(SEARCH, params).status_code == 400
+    store = Store.objects.create(pk=next_id, name="New Street")
+    catalog_factory.stock(store, search_catalog["exact"], 4)
+    assert get_json(api_client, SEARCH, params)["results"][0]["store_quantity"] == 4
+
+
+def test_a_deleted_store_is_a_400_even_when_its_page_is_cached(api_client, store):
+    params = {"q": "pro", "store_id": store.pk}
+    get_json(api_client, SEARCH, params)
+    store_id = store.pk
+    store.delete()
+    response = api_client.get(SEARCH, params)
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"store_id": ["Unknown store."]}
+    assert Store.objects.filter(pk=store_id).count() == 0
+
+
+def test_store_quantity_is_present_only_with_a_store_on_hits_too(api_client, store):
+    for _ in range(2):  # miss, then hit
+        without = get_json(api_client, SEARCH, {"q": "pro"})["results"]
+        with_store = get_json(api_client, SEARCH, {"q": "pro", "store_id": store.pk})["results"]
+        assert all("store_quantity" not in row for row in without)
+        assert [row["store_quantity"] for row in with_store][:2] == [5, 1]
+        assert all(row["store_quantity"] == 0 for row in with_store[2:])
+
+
+def test_links_follow_the_request_not_the_cached_page(api_client, catalog_factory, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "shop.example"]
+    for index in range(3):
+        catalog_factory.product(f"Pro Item {index}")
+    params = {"q": "pro", "page_size": "2"}
+    first = get_json(api_client, SEARCH, params)["next"]
+    cached = api_client.get(SEARCH, params, HTTP_HOST="shop.example").json()["next"]
+    assert first.startswith("http://testserver/")
+    assert cached.startswith("http://shop.example/")
+    assert "page=2" in cached
 
 
 def test_different_parameters_are_cached_separately(api_client, search_catalog):
