@@ -499,6 +499,7 @@ def main() -> None:
             "debug": False,
         },
         "loadgen": "wrk 4.1 (1 thread) + bench/replay.lua",
+        "code": code_state(),
         "scenarios": bench.results,
     }
     output = Path(args.output)
@@ -507,6 +508,18 @@ def main() -> None:
     write_chart(report, output.with_suffix(".png"))
     print_table(report)
     print(f"\nwrote {output.with_suffix('.json')} and {output.with_suffix('.png')}")
+
+
+def code_state() -> dict:
+    """The commit measured, and files that differed from it (the tree is shared)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "config", "storefront").splitlines()
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": dirty}
 
 
 def machine_info() -> dict:
