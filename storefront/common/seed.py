@@ -116,6 +116,7 @@ def catalog_seed(*, plan: SeedPlan, progress: Progress) -> SeedResult:
         token = _create_store_staff(stores[0])
         # Cached searches hold product ids, which a reseed reuses for other products.
         catalog_version_bump()
+    _refresh_planner_statistics()
     return SeedResult(
         stores=len(stores),
         products=len(product_ids),
@@ -218,6 +219,14 @@ def _insert_inventory(
         progress(len(batch))
         total += len(batch)
     return total
+
+
+def _refresh_planner_statistics() -> None:
+    """Fresh statistics for the bulk-loaded tables: without them (autovacuum may be off or
+    not yet run) the planner guesses row counts and picks slow plans for search."""
+    with connection.cursor() as cursor:
+        for model in (Category, Product, Store, Inventory):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")  # SQLite takes one table at a time
 
 
 def _create_store_staff(store: Store) -> str:
