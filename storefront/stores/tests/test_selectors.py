@@ -73,3 +73,10 @@ def test_pages_read_keys_first_and_cover_every_row_once(api_client, store):
         seen += [row["product_id"] for row in body["results"]]
         url = body["next"]
     assert seen == listed_ids(store)
+
+
+def test_a_store_without_stock_lists_an_empty_first_page(api_client, catalog_factory):
+    empty = catalog_factory.store("Empty")
+    body = api_client.get(f"/stores/{empty.pk}/inventory/").json()
+    assert (body["count"], body["results"]) == (0, [])
+    assert api_client.get(f"/stores/{empty.pk}/inventory/", {"page": 2}).status_code == 404
