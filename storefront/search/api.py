@@ -49,6 +49,7 @@ def strict_query_params(request: Request) -> dict[str, str]:
     return request.query_params.dict()
 
 
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
 class TrueFalseField(serializers.Field):
     """Exactly "true" or "false" (any case): a typo must not silently disable a filter."""
 
