@@ -42,7 +42,7 @@ def request(url: str, body: dict | None = None) -> tuple[int, dict, dict]:
         return error.code, json.loads(error.read()), dict(error.headers)
 
 
-def wait_until(predicate, timeout: float = 60.0) -> bool:
+def wait_until(predicate, timeout: float = 120.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
