@@ -20,5 +20,7 @@ RUN pip install --no-deps -e . \
 USER storefront
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-"]
+# gthread workers overlap database waits; long search URLs (percent-encoded unicode) need the
+# maximum request line, else gunicorn itself answers an HTML 414.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
+     "--worker-class", "gthread", "--threads", "8", "--limit-request-line", "8190"]
