@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 
 import psycopg
 from psycopg import sql
@@ -107,19 +108,28 @@ def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -
     batch = 5000
     for start in range(0, listing_orders, batch):
         size = min(batch, listing_orders - start)
+        baskets = [
+            [
+                OrderItem(product_id=product, quantity=rng.randint(1, 3), unit_price=price)
+                for product, price in rng.sample(carried, rng.randint(1, 3))
+            ]
+            for _ in range(size)
+        ]
+        # The totals order_place stores (the listing reads them), not the database's 0 default.
         orders = Order.objects.bulk_create(
             Order(
                 store_id=listing_store_id,
                 status=rng.choice([Order.Status.CONFIRMED] * 8 + [Order.Status.REJECTED]),
                 email=f"history{start + n}@bench.example",
+                total_items=sum(line.quantity for line in lines),
+                total_amount=sum((line.line_total for line in lines), Decimal("0.00")),
             )
-            for n in range(size)
+            for n, lines in enumerate(baskets)
         )
-        OrderItem.objects.bulk_create(
-            OrderItem(order=order, product_id=product, quantity=rng.randint(1, 3), unit_price=price)
-            for order in orders
-            for product, price in rng.sample(carried, rng.randint(1, 3))
-        )
+        for order, lines in zip(orders, baskets, strict=True):
+            for line in lines:
+                line.order = order
+        OrderItem.objects.bulk_create(line for lines in baskets for line in lines)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE orders_order")
         cursor.execute("ANALYZE orders_orderitem")

@@ -1,13 +1,14 @@
 """Bench-only URLconf: the application's routes plus the framework floor.
 
 Selected with ROOT_URLCONF=bench.floor_urls, so the floor view runs in the very same gunicorn
-workers, settings and middleware stack as the endpoints it is compared with.
+workers, settings and middleware stack as the endpoints it is compared with. The unlanded
+prototypes of bench/prototypes.py are mounted under /bench/proto/.
 """
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from bench.prototypes import PrototypeOneTripOrderApi, PrototypeOrderPlaceApi, PrototypeSearchApi
+from bench.prototypes import PrototypeOneTripOrderApi
 from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as app_urls
 
@@ -21,14 +22,12 @@ def floor(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("bench/floor/", floor, name="bench-floor"),
-    path("bench/proto/orders/", PrototypeOrderPlaceApi.as_view(), name="bench-proto-orders"),
     path("bench/proto/orders-1rt/", PrototypeOneTripOrderApi.as_view(), name="bench-proto-1rt"),
     path(
         "bench/proto/orders-1rt-outbox/",
         PrototypeOneTripOrderApi.as_view(publish=False),
         name="bench-proto-1rt-outbox",
     ),
-    path("bench/proto/search/", PrototypeSearchApi.as_view(), name="bench-proto-search"),
     *app_urls,
 ]
 

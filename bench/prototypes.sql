@@ -1,7 +1,9 @@
--- Bench-only prototype (installed into the bench database by bench/run.py, never elsewhere):
--- the whole order transaction in one statement, so the inventory rows stay locked only while
--- PostgreSQL runs it, never while Python runs. Same tables, rules and lock order as
+-- PROTOTYPE, bench-only (installed into the bench database by bench/run.py, never elsewhere;
+-- not landed in the app): the whole order transaction in one statement, so the inventory rows
+-- stay locked only while PostgreSQL runs it, never while Python runs. Same tables, rows
+-- (order with its stored totals, items with shortfalls, outbox row), rules and lock order as
 -- storefront.orders.services.order_place; returns the order as the API renders it.
+-- No Idempotency-Key support: the bench does not send one.
 CREATE OR REPLACE FUNCTION bench_order_place(
     p_store bigint, p_products bigint[], p_quantities integer[], p_email text
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -11,6 +13,7 @@ DECLARE
     v_order bigint;
     v_created timestamptz := now();
     v_outbox bigint;
+    v_total numeric;
 BEGIN
     IF (SELECT count(*) FROM catalog_product WHERE id = ANY (p_products))
         <> cardinality(p_products) THEN
@@ -25,10 +28,13 @@ BEGIN
       FROM unnest(p_products, p_quantities) WITH ORDINALITY AS w(p, q, n)
       LEFT JOIN stores_inventory i ON i.store_id = p_store AND i.product_id = w.p;
     v_confirmed := NOT (0 < ANY (v_short));
+    SELECT sum(w.q * pr.price) INTO v_total
+      FROM unnest(p_products, p_quantities) AS w(p, q)
+      JOIN catalog_product pr ON pr.id = w.p;
 
-    INSERT INTO orders_order (store_id, status, email, created_at)
+    INSERT INTO orders_order (store_id, status, email, created_at, total_items, total_amount)
     VALUES (p_store, CASE WHEN v_confirmed THEN 'CONFIRMED' ELSE 'REJECTED' END, p_email,
-            v_created)
+            v_created, (SELECT sum(q) FROM unnest(p_quantities) AS q), v_total)
     RETURNING id INTO v_order;
     INSERT INTO orders_orderitem (order_id, product_id, quantity, unit_price, shortfall)
     SELECT v_order, w.p, w.q, pr.price, w.s
@@ -53,7 +59,7 @@ BEGIN
             'items', jsonb_agg(jsonb_build_object(
                 'product_id', pr.id, 'title', pr.title, 'quantity', w.q,
                 'unit_price', pr.price::text, 'line_total', (w.q * pr.price)::text) ORDER BY w.n),
-            'total', sum(w.q * pr.price)::text,
+            'total', v_total::text,
             'shortfalls', COALESCE(jsonb_agg(jsonb_build_object(
                 'product_id', pr.id, 'requested', w.q, 'available', w.q - w.s,
                 'missing', w.s) ORDER BY w.n) FILTER (WHERE w.s > 0), '[]'::jsonb),

@@ -3,9 +3,12 @@
     python bench/raw_sql_floor.py --database-url URL --store 2 --orders orders.json --concurrency 16
 
 Each order is one transaction: BEGIN; a conditional decrement per line in product id order
-(UPDATE ... WHERE quantity >= wanted RETURNING), the order row and its item rows; COMMIT. A line
-that cannot be served rolls back and the order is written as REJECTED in its own transaction,
-which is what the API does too. Prints one JSON line: counts, duration, latency percentiles.
+(UPDATE ... WHERE quantity >= wanted RETURNING), the order row with its totals (total_items,
+total_amount, as order_place stores them), its item rows and, for a confirmed order, the
+confirmation-email outbox row; COMMIT. A line that cannot be served rolls back and the order is
+written as REJECTED (items with their shortfall, no outbox row) in its own transaction. These
+are the rows the API writes; the orchestrator marks the outbox rows SKIPPED afterwards, as
+nobody will send them. Prints one JSON line: counts, duration, latency percentiles.
 """
 
 import argparse
@@ -22,18 +25,28 @@ DECREMENT = (
     "WHERE store_id = %s AND product_id = %s AND quantity >= %s RETURNING quantity"
 )
 INSERT_ORDER = (
-    "INSERT INTO orders_order (store_id, status, email, created_at) "
-    "VALUES (%s, %s, %s, now()) RETURNING id"
+    "INSERT INTO orders_order (store_id, status, email, created_at, total_items, total_amount) "
+    "VALUES (%s, %s, %s, now(), %s, %s) RETURNING id"
 )
 INSERT_ITEM = (
     "INSERT INTO orders_orderitem (order_id, product_id, quantity, unit_price, shortfall) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
-# Columns this script fills, or may leave to their default / NULL.
+INSERT_OUTBOX = (
+    "INSERT INTO notifications_orderemail "
+    "(order_id, status, recipient, attempts, last_error, created_at, updated_at) "
+    "VALUES (%s, 'PENDING', '', 0, '', now(), now())"
+)
+# Every NOT NULL column of the tables the API writes per order, but the identity: this script
+# must fill them all, so that a column the app starts writing cannot silently take a default
+# here (total_items and total_amount have database defaults of 0).
 FILLED = {
-    "orders_order": {"id", "store_id", "status", "email", "created_at"},
-    "orders_orderitem": {"id", "order_id", "product_id", "quantity", "unit_price", "shortfall"},
-}
+    "orders_order": {"store_id", "status", "email", "created_at", "total_items", "total_amount"},
+    "orders_orderitem": {"order_id", "product_id", "quantity", "unit_price", "shortfall"},
+    "notifications_orderemail": {
+        "order_id", "status", "recipient", "attempts", "last_error", "created_at", "updated_at",
+    },
+}  # fmt: skip
 
 
 class Rejected(Exception):
@@ -42,11 +55,12 @@ class Rejected(Exception):
 
 
 def check_schema(conn: psycopg.Connection) -> None:
-    """Fails loudly if the orders tables gained a NOT NULL column without default."""
+    """Fails loudly on a NOT NULL column this floor does not write, with a default or not."""
     for table, filled in FILLED.items():
         rows = conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-            "AND is_nullable = 'NO' AND column_default IS NULL",
+            "AND is_nullable = 'NO' AND is_identity = 'NO' "
+            "AND coalesce(column_default, '') NOT LIKE 'nextval(%%'",
             [table],
         ).fetchall()
         missing = {name for (name,) in rows} - filled
@@ -74,12 +88,16 @@ def place(conn: psycopg.Connection, *, store: int, lines: list[tuple[int, int]],
 
 def write_order(cur, *, store, lines, prices, email, short: int | None) -> None:
     status = "CONFIRMED" if short is None else "REJECTED"
-    cur.execute(INSERT_ORDER, [store, status, email])
+    total_items = sum(q for _, q in lines)
+    total_amount = sum((q * prices[p] for p, q in lines), Decimal("0.00"))
+    cur.execute(INSERT_ORDER, [store, status, email, total_items, total_amount])
     (order_id,) = cur.fetchone()
     cur.executemany(
         INSERT_ITEM,
         [(order_id, p, q, prices[p], q if p == short else 0) for p, q in lines],
     )
+    if short is None:
+        cur.execute(INSERT_OUTBOX, [order_id])
 
 
 def main() -> None:
