@@ -233,7 +233,7 @@ def app_env(*, database_url: str, redis_url: str, workdir: Path, **extra: str) -
 
 
 class Gunicorn:
-    """`gunicorn config.wsgi` with N workers on a free port; base_url once started."""
+    """`gunicorn config.wsgi` with N gthread workers on a free port; base_url once started."""
 
     def __init__(
         self, env: dict[str, str], workdir: Path, *, workers: int = 2, extra_args: tuple = ()
@@ -249,6 +249,8 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         args = [str(BIN / "gunicorn"), "config.wsgi:application"]
         args += ["--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
+        # As deployed (Dockerfile): threads in each worker, each with its own DB connection.
+        args += ["--worker-class", "gthread", "--threads", "8"]
         args += ["--timeout", "60", "--graceful-timeout", "5", *self.extra_args]
         self.process = _spawn(args, env=self.env, log=self.log)
         try:
