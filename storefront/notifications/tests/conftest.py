@@ -1,14 +1,11 @@
-import socket
-import subprocess
-import time
 from types import SimpleNamespace
 
 import kombu.pools
 import pytest
-import redis
 
 from config.celery_app import app as celery_app
 from storefront.orders.services import OrderLine, order_place
+from tests.live import RedisServer
 
 
 @pytest.fixture
@@ -39,50 +36,6 @@ def place_order(shop):
     return place
 
 
-class PrivateRedis:
-    """A redis-server of our own on a free port, so a test can stop "the broker" for real."""
-
-    def __init__(self, workdir) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 def use_broker(url: str) -> None:
     celery_app.conf.broker_url = url
     # Celery caches connection and producer pools (kombu's global registry and the app's own
@@ -94,10 +47,10 @@ def use_broker(url: str) -> None:
 
 @pytest.fixture
 def private_broker(tmp_path):
-    broker = PrivateRedis(tmp_path)
-    broker.start()
+    """Our own redis-server as the broker, so a test can stop "the broker" for real."""
+    broker = RedisServer(tmp_path).start()
     previous = celery_app.conf.broker_url
-    use_broker(broker.url)
+    use_broker(broker.url())
     yield broker
-    broker.stop()
+    broker.close()
     use_broker(previous)

@@ -1,11 +1,7 @@
 """Autocomplete rate limit: atomic in Redis, per user or client IP, failing open."""
 
 import logging
-import shutil
-import socket
-import subprocess
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -15,6 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from storefront.common.redis import get_redis
+from tests.live import RedisServer
 
 SUGGEST = reverse("search-suggest")
 requires_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL)")
@@ -132,58 +129,27 @@ def test_embedded_mode_counts_in_djangos_cache(api_client, user, small_limit, se
     assert [suggest(api_client).status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def private_redis(fresh_redis_client, settings):
-    """A throwaway redis-server that the test may kill; the system Redis is never touched."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    settings.REDIS_URL = url
+def private_redis(fresh_redis_client, settings, tmp_path):
+    """A throwaway redis-server that the test may stop; the system Redis is never touched."""
+    server = RedisServer(tmp_path).start()
+    settings.REDIS_URL = server.url()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
+            "LOCATION": server.url(),
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
     }
-    for _ in range(100):
-        try:
-            if get_redis().ping():
-                break
-        except Exception:
-            time.sleep(0.05)
     yield server
-    server.kill()
-    server.wait()
+    server.close()
 
 
 def test_redis_down_fails_open_and_logs(api_client, user, small_limit, private_redis, caplog):
     api_client.force_authenticate(user)
     assert [suggest(api_client).status_code for _ in range(4)] == [200, 200, 200, 429]
 
-    private_redis.kill()
-    private_redis.wait()
+    private_redis.stop()
     with caplog.at_level(logging.WARNING):
         statuses = [suggest(api_client).status_code for _ in range(5)]
     assert statuses == [200] * 5
