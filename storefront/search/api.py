@@ -1,6 +1,9 @@
+import json
 import logging
 
 from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -9,6 +12,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -41,6 +45,7 @@ ErrorSerializer = inline_serializer(
 )
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 def strict_query_params(request: Request) -> dict[str, str]:
     """The query as a plain dict: DRF would read `?ordering=` from a QueryDict as "absent",
     while the schema documents every parameter as non-empty; an empty value is a 400."""
@@ -93,6 +98,20 @@ class SuggestionSerializer(serializers.Serializer):
 
 class SuggestionListSerializer(serializers.Serializer):
     results = SuggestionSerializer(many=True)
+
+
+def json_response(request: Request, data: dict) -> HttpResponse:
+    """`data` as the bytes DRF's JSONRenderer would produce, without a `Response`'s renderer
+    machinery (a visible share of a cache hit's CPU). `data` holds only JSON-native values
+    (strings, ints, booleans, None). Content negotiation has already run in `initial()`: any
+    other outcome (the browsable API under DEBUG, `; indent=` pretty printing) takes DRF's path.
+    """
+    if request.accepted_media_type != JSONRenderer.media_type:
+        return Response(data)
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # As JSONRenderer: U+2028/U+2029 escaped, so the output is also valid JavaScript.
+    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return HttpResponse(body.encode(), content_type=JSONRenderer.media_type)
 
 
 class ProductSearchApi(APIView):
@@ -218,7 +237,8 @@ class ProductSearchApi(APIView):
             page = self.search(query, cached)
         url = request.build_absolute_uri()
         number, has_next = page["page"], page["has_next"]
-        return Response(
+        return json_response(
+            request,
             {
                 "page": number,
                 "page_size": page["page_size"],
@@ -227,7 +247,7 @@ class ProductSearchApi(APIView):
                 "previous": replace_query_param(url, "page", number - 1) if number > 1 else None,
                 "fuzzy": page["fuzzy"],
                 "results": page["results"],
-            }
+            },
         )
 
     def search(self, query: dict[str, str], cached: search_cache.Lookup | None) -> dict:
@@ -361,4 +381,4 @@ class ProductSuggestApi(APIView):
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
         # Cached suggestions are already the response's plain {"id", "title"} rows.
-        return Response({"results": product_suggest(q=params.validated_data["q"])})
+        return json_response(request, {"results": product_suggest(q=params.validated_data["q"])})
