@@ -408,6 +408,13 @@ def parse_args() -> argparse.Namespace:
         help="comma list of: floors,search,listings,orders,prototypes,slow_email",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the server (a settings experiment); repeatable",
+    )
     return parser.parse_args()
 
 
@@ -443,6 +450,8 @@ def main() -> None:
     args = parse_args()
     profile = QUICK if args.quick else FULL
     env = bench_env(database=profile.database, redis_url=args.redis_url)
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    env.update(extra_env)
     wrk = ensure_wrk()
     started_at = datetime.now(UTC)
     started = time.monotonic()
@@ -479,6 +488,7 @@ def main() -> None:
             "gunicorn": f"{args.workers} workers x {args.threads} gthread threads",
             "celery": "1 worker, prefork concurrency 2, beat",
             "debug": False,
+            "extra_env": extra_env,
         },
         "loadgen": "wrk 4.1 (1 thread) + bench/replay.lua",
         "code": code_state(),
