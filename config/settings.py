@@ -106,6 +106,15 @@ if DATABASE_URL:
             conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
         )
     }
+    # Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
+    # persistent connection (Django's default client-side binding never prepares): the cached
+    # search hit's live-stock query is then planned once per connection, not once per request.
+    # Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5),
+        )
 else:
     # Embedded mode. IMMEDIATE transactions take SQLite's write lock up front, so two
     # concurrent orders queue instead of failing with "database is locked" on upgrade.
