@@ -3,7 +3,6 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -45,7 +44,6 @@ ErrorSerializer = inline_serializer(
 )
 
 
-@extend_schema_field(OpenApiTypes.BOOL)
 def strict_query_params(request: Request) -> dict[str, str]:
     """The query as a plain dict: DRF would read `?ordering=` from a QueryDict as "absent",
     while the schema documents every parameter as non-empty; an empty value is a 400."""
