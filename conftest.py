@@ -4,6 +4,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from config.celery_app import app as celery_app
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
@@ -12,6 +14,16 @@ def _clear_cache():
     with contextlib.suppress(Exception):
         cache.clear()
     yield
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run in the publishing thread as soon as they are published (after commit, for
+    on_commit), with no broker: for tests of what a task does, not of the transport."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

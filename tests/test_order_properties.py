@@ -12,7 +12,6 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.celery_app import app as celery_app
 from storefront.orders.models import Order
 from storefront.orders.services import OrderLine, order_place
 from storefront.stores.models import Inventory
@@ -27,15 +26,6 @@ pytestmark = [
 
 # An order is 1-3 lines of (product index, quantity); indexes wrap around the products drawn.
 ORDER = st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4)), min_size=1, max_size=3)
-
-
-@pytest.fixture
-def emails_sent_eagerly():
-    """The confirmation task runs in the placing thread right after commit (no broker)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def _race(store_id: int, orders: list[list[OrderLine]]) -> list[Order | BaseException]:
@@ -71,7 +61,7 @@ def _race(store_id: int, orders: list[list[OrderLine]]) -> list[Order | BaseExce
     stock=st.lists(st.integers(0, 6), min_size=2, max_size=4),
     orders=st.lists(ORDER, min_size=2, max_size=10),
 )
-def test_racing_orders_account_for_every_unit(catalog_factory, emails_sent_eagerly, stock, orders):
+def test_racing_orders_account_for_every_unit(catalog_factory, celery_eager, stock, orders):
     mail.outbox = []
     store = catalog_factory.store()
     products = [catalog_factory.product(title=f"Item {n}") for n in range(len(stock))]

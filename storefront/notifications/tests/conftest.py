@@ -9,15 +9,6 @@ from tests.live import RedisServer
 
 
 @pytest.fixture
-def celery_eager():
-    """Tasks run in-process as soon as they are published (after commit, for on_commit)."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def shop(catalog_factory):
     store = catalog_factory.store("Corner Shop")
     laptop = catalog_factory.product("Laptop", "999.99")
