@@ -17,12 +17,6 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
-class ServiceUnavailableError(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "A backing service is unavailable; retry shortly."
-    default_code = "service_unavailable"
-
-
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
