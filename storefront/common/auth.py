@@ -1,10 +1,11 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from storefront.common.errors import error_response
 from storefront.common.parsers import JSONParser
 
 
@@ -21,7 +22,7 @@ class TokenObtainApi(ObtainAuthToken):
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
-            400: OpenApiResponse(description="Missing fields or wrong credentials."),
+            400: error_response("Missing fields or wrong credentials."),
         },
     )
     def post(self, request: Request, *args, **kwargs) -> Response:

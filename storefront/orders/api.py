@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from storefront.common.errors import error_response
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
 from storefront.orders.services import OrderLine, order_cancel, order_place
@@ -31,7 +32,7 @@ _ERRORS = {
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(description=_ERRORS[code]) for code in codes}
+    return {code: error_response(_ERRORS[code]) for code in codes}
 
 
 class StrictIntegerField(serializers.IntegerField):

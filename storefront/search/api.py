@@ -5,10 +5,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -18,6 +16,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from storefront.catalog.selectors import category_get_by_reference
+from storefront.common.errors import error_response
 from storefront.search import cache as search_cache
 from storefront.search.selectors import ORDERINGS, product_search, product_suggest
 from storefront.search.throttling import SuggestRateThrottle
@@ -28,20 +27,6 @@ logger = logging.getLogger(__name__)
 QUERY_MAX_LENGTH = 100
 SUGGEST_MIN_LENGTH = 3
 PAGE_CACHE = "products-page"
-
-ErrorSerializer = inline_serializer(
-    "Error",
-    {
-        "error": inline_serializer(
-            "ErrorBody",
-            {
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(required=False),
-            },
-        )
-    },
-)
 
 
 def strict_query_params(request: Request) -> dict[str, str]:
@@ -189,7 +174,7 @@ class ProductSearchApi(APIView):
         parameters=[InputSerializer],
         responses={
             200: ProductSearchPageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Invalid parameters."),
+            400: error_response("Invalid parameters."),
         },
         examples=[
             OpenApiExample(
@@ -331,11 +316,10 @@ class ProductSuggestApi(APIView):
         parameters=[InputSerializer],
         responses={
             200: SuggestionListSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="`q` missing or too short."),
-            429: OpenApiResponse(
-                ErrorSerializer,
-                description="Rate limit exceeded; the `Retry-After` header gives the seconds "
-                "until the window resets.",
+            400: error_response("`q` missing or too short."),
+            429: error_response(
+                "Rate limit exceeded; the `Retry-After` header gives the seconds "
+                "until the window resets."
             ),
         },
         examples=[

@@ -1,9 +1,10 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from storefront.common.errors import error_response
 from storefront.common.pagination import KeysFirstPageNumberPagination
 from storefront.stores.selectors import inventory_list, store_exists
 
@@ -35,7 +36,7 @@ class StoreInventoryListApi(generics.ListAPIView):
         summary="A store's stock, alphabetical by product title (public)",
         responses={
             200: OutputSerializer(many=True),
-            404: OpenApiResponse(description="Unknown store."),
+            404: error_response("Unknown store."),
         },
     )
     def get(self, request: Request, store_id: int) -> Response:
