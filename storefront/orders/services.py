@@ -23,8 +23,9 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from storefront.catalog.models import Product
 from storefront.common.errors import ConflictError
-from storefront.notifications.services import order_email_create
+from storefront.notifications.services import order_email_create, order_email_enqueue
 from storefront.orders.models import IdempotencyKey, Order, OrderItem
+from storefront.orders.placement_sql import order_place_statement
 from storefront.orders.selectors import order_detail
 from storefront.stores.models import Inventory
 from storefront.stores.selectors import store_exists, store_is_managed_by
@@ -56,20 +57,105 @@ def order_place(
     Unknown store => NotFound; unknown product => ValidationError (nothing is written). A
     product the store does not carry is simply out of stock there: the order is REJECTED.
     The returned order carries its items (with their products), so answering costs no query.
+
+    PostgreSQL places it with one statement (storefront.orders.placement_sql); other databases
+    (SQLite in embedded mode) with a transaction of ORM statements. Both follow the same rules
+    and locking protocol, and the order tests run against both.
     """
     wanted = _merge_lines(items)
+    idempotency = None
+    if idempotency_key:
+        fingerprint = _fingerprint(
+            store_id=store_id, wanted=wanted, email=email, placed_by=placed_by
+        )
+        idempotency = (idempotency_key, fingerprint)
+    place = _order_place_statement if _one_statement_supported() else _order_place_transaction
+    return place(
+        store_id=store_id,
+        items=items,
+        wanted=wanted,
+        email=email,
+        placed_by=placed_by,
+        idempotency=idempotency,
+    )
+
+
+def _one_statement_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _order_place_statement(
+    *,
+    store_id: int,
+    items: Sequence[OrderLine],
+    wanted: dict[int, int],
+    email: str,
+    placed_by: AbstractBaseUser | None,
+    idempotency: tuple[str, str] | None,
+) -> OrderPlacement:
+    now = timezone.now()
+    placed = order_place_statement(
+        store_id=store_id,
+        wanted=wanted,
+        email=email,
+        placed_by_id=placed_by.pk if placed_by is not None else None,
+        now=now,
+        idempotency=idempotency,
+    )
+    if not placed.store_found:
+        raise NotFound(f"Store {store_id} does not exist.")
+    products = {
+        line.product_id: Product(id=line.product_id, title=line.title, price=line.unit_price)
+        for line in placed.lines
+        if line.title is not None
+    }
+    _check_products_known(items=items, products=products)
+    if placed.order_id is None:  # the key belongs to an order that committed before us
+        return OrderPlacement(order=_idempotent_replay(*idempotency), replayed=True)
+
+    order = Order(
+        id=placed.order_id,
+        store_id=store_id,
+        status=Order.Status.CONFIRMED if placed.confirmed else Order.Status.REJECTED,
+        email=email,
+        placed_by=placed_by,
+        created_at=now,
+        total_items=sum(wanted.values()),
+    )
+    order._state.adding = False  # as if read from the database: it is there, committed
+    lines = [
+        OrderItem(
+            order=order,
+            product=products[line.product_id],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            shortfall=0 if placed.confirmed else max(line.quantity - line.available, 0),
+        )
+        for line in placed.lines
+    ]
+    order.total_amount = sum((line.line_total for line in lines), Decimal("0.00"))
+    _cache_items(order=order, lines=lines)
+    if placed.confirmed:
+        order_email_enqueue(order_email_id=placed.outbox_id)
+    return OrderPlacement(order=order, replayed=False)
+
+
+def _order_place_transaction(
+    *,
+    store_id: int,
+    items: Sequence[OrderLine],
+    wanted: dict[int, int],
+    email: str,
+    placed_by: AbstractBaseUser | None,
+    idempotency: tuple[str, str] | None,
+) -> OrderPlacement:
     with transaction.atomic(durable=True):
         products = _catalog_products(store_id=store_id, items=items)
         claim = None
-        if idempotency_key:
-            claim = _idempotency_claim(
-                key=idempotency_key,
-                fingerprint=_fingerprint(
-                    store_id=store_id, wanted=wanted, email=email, placed_by=placed_by
-                ),
-            )
-            if claim.order_id is not None:
-                return OrderPlacement(order=order_detail(order_id=claim.order_id), replayed=True)
+        if idempotency is not None:
+            claim = _idempotency_claim(*idempotency)
+            if claim is None:
+                return OrderPlacement(order=_idempotent_replay(*idempotency), replayed=True)
 
         # Everything that does not depend on the stock is written before the rows are locked:
         # buyers of the same products queue on those locks, so whatever runs while they are
@@ -144,6 +230,11 @@ def _catalog_products(*, store_id: int, items: Sequence[OrderLine]) -> dict[int,
         raise NotFound(f"Store {store_id} does not exist.")
     product_ids = {line.product_id for line in items}
     products = Product.objects.only("id", "title", "price").in_bulk(product_ids)
+    _check_products_known(items=items, products=products)
+    return products
+
+
+def _check_products_known(*, items: Sequence[OrderLine], products: dict[int, Product]) -> None:
     unknown = {
         index: {"product_id": [f"Product {line.product_id} does not exist."]}
         for index, line in enumerate(items)
@@ -151,7 +242,6 @@ def _catalog_products(*, store_id: int, items: Sequence[OrderLine]) -> dict[int,
     }
     if unknown:
         raise ValidationError({"items": unknown})
-    return products
 
 
 def _order_create(
@@ -224,8 +314,8 @@ def _fingerprint(
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
-def _idempotency_claim(*, key: str, fingerprint: str) -> IdempotencyKey:
-    """Claims `key` for this transaction, or returns the committed claim of an earlier request.
+def _idempotency_claim(key: str, fingerprint: str) -> IdempotencyKey | None:
+    """Claims `key` for this transaction; None when an earlier request holds it.
 
     On PostgreSQL a concurrent INSERT of the same key waits on the unique index until the
     first transaction ends: it then fails (first committed; replay its order) or succeeds
@@ -235,10 +325,15 @@ def _idempotency_claim(*, key: str, fingerprint: str) -> IdempotencyKey:
         with transaction.atomic():  # a savepoint, so the duplicate key does not doom the order
             return IdempotencyKey.objects.create(key=key, fingerprint=fingerprint)
     except IntegrityError:
-        earlier = IdempotencyKey.objects.get(key=key)
+        return None
+
+
+def _idempotent_replay(key: str, fingerprint: str) -> Order:
+    """The order placed earlier under `key`, if this request is the one that placed it."""
+    earlier = IdempotencyKey.objects.get(key=key)
     if earlier.fingerprint != fingerprint:
         raise ConflictError("This Idempotency-Key was already used with a different request.")
-    return earlier
+    return order_detail(order_id=earlier.order_id)
 
 
 def _lock_stock(*, store_id: int, product_ids: Iterable[int]) -> dict[int, int]:

@@ -16,6 +16,7 @@ from storefront.stores.models import Inventory
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.usefixtures("placement"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not settings.IS_POSTGRES, reason="threads racing on row locks need PostgreSQL"
