@@ -72,12 +72,6 @@ def statistics_refresh(*, url: str) -> None:
         conn.execute("VACUUM (ANALYZE) catalog_product, catalog_category, stores_inventory")
 
 
-def prototypes_install(*, url: str) -> None:
-    """The bench-only SQL prototypes (bench/prototypes.sql), into the bench database only."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute((ROOT / "bench" / "prototypes.sql").read_text())
-
-
 def staff_token() -> str:
     from rest_framework.authtoken.models import Token
 

@@ -1,14 +1,12 @@
 """Bench-only URLconf: the application's routes plus the framework floor.
 
 Selected with ROOT_URLCONF=bench.floor_urls, so the floor view runs in the very same gunicorn
-workers, settings and middleware stack as the endpoints it is compared with. The unlanded
-prototypes of bench/prototypes.py are mounted under /bench/proto/.
+workers, settings and middleware stack as the endpoints it is compared with.
 """
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from bench.prototypes import PrototypeOneTripOrderApi
 from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as app_urls
 
@@ -22,12 +20,6 @@ def floor(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("bench/floor/", floor, name="bench-floor"),
-    path("bench/proto/orders-1rt/", PrototypeOneTripOrderApi.as_view(), name="bench-proto-1rt"),
-    path(
-        "bench/proto/orders-1rt-outbox/",
-        PrototypeOneTripOrderApi.as_view(publish=False),
-        name="bench-proto-1rt-outbox",
-    ),
     *app_urls,
 ]
 

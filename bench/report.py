@@ -69,7 +69,6 @@ def write_chart(report: dict, path: Path) -> None:
 
     colours = {
         "floor": "#888888", "search": "#1f77b4", "listings": "#2ca02c", "orders": "#d62728",
-        "prototype": "#ff7f0e",
     }  # fmt: skip
     left.barh(
         list(positions),

@@ -242,8 +242,7 @@ class Bench:
         )  # fmt: skip
 
     def hot_sku(
-        self, *, name: str, orders: list, stock: int, products: list[int],
-        path: str = "/orders/", **info,
+        self, *, name: str, orders: list, stock: int, products: list[int], **info
     ) -> dict:  # fmt: skip
         """Orders racing for the same rows; the stock ledger is checked afterwards."""
         dataset.stock_set(store_id=HOT_STORE, product_ids=products, quantity=stock)
@@ -256,7 +255,7 @@ class Bench:
         else:
             result = self.http(
                 name,
-                workloads.order_requests(store_id=HOT_STORE, orders=orders, path=path),
+                workloads.order_requests(store_id=HOT_STORE, orders=orders),
                 connections=self.args.buyers, budget=len(orders), duration=300, **info,
             )  # fmt: skip
         check = dataset.stock_check(
@@ -307,36 +306,7 @@ class Bench:
             "10 products x 400 units",
             **common,
         )  # fmt: skip
-        self.one_order, self.single_product = one, single
         self.many_orders, self.multi_products = many, multi
-
-    def prototypes(self) -> None:
-        """PROTOTYPES not landed in the app (bench/prototypes.py), same orders, same checks."""
-        print("prototypes not landed in the app (bench/prototypes.py)", flush=True)
-        common = {
-            "group": "prototype", "ok_statuses": {201}, "path": "/bench/proto/orders-1rt/",
-            "floor": "raw-sql-hot-10",
-        }  # fmt: skip
-        self.hot_sku(
-            name="proto-1rt-orders-hot-1", orders=self.one_order, stock=100,
-            products=self.single_product, **{**common, "floor": "raw-sql-hot-1"},
-            description="PROTOTYPE: orders-hot-1 through one PL/pgSQL round trip",
-        )  # fmt: skip
-        self.hot_sku(
-            name="proto-1rt-orders-hot-10", orders=self.many_orders, stock=400,
-            products=self.multi_products, **common,
-            description="PROTOTYPE: orders-hot-10 through one PL/pgSQL round trip",
-        )  # fmt: skip
-        common["path"] = "/bench/proto/orders-1rt-outbox/"
-        marker = dataset.last_order_id()
-        self.hot_sku(
-            name="proto-1rt-outbox-hot-10", orders=self.many_orders, stock=400,
-            products=self.multi_products, **common,
-            description="PROTOTYPE: as proto-1rt-orders-hot-10, emails left to a batching "
-            "drain (no per-order Celery publish)",
-        )  # fmt: skip
-        # Nobody will send these: keep them away from the drain and from scenario 5's counts.
-        dataset.emails_skip(after_order_id=marker)
 
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)
@@ -405,7 +375,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma list of: floors,search,listings,orders,prototypes,slow_email",
+        help="comma list of: floors,search,listings,orders,slow_email",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
     parser.add_argument(
@@ -442,7 +412,6 @@ def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> 
     import redis
 
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
-    dataset.prototypes_install(url=env["DATABASE_URL"])
     return dataset.staff_token()
 
 
@@ -464,10 +433,10 @@ def main() -> None:
     )  # fmt: skip
     bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
     selected = [s for s in args.only.split(",") if s] or [
-        "floors", "search", "listings", "orders", "prototypes", "slow_email",
+        "floors", "search", "listings", "orders", "slow_email",
     ]  # fmt: skip
-    if {"prototypes", "slow_email"} & set(selected) and "orders" not in selected:
-        selected.insert(0, "orders")  # they replay the orders scenario's order lists
+    if "slow_email" in selected and "orders" not in selected:
+        selected.insert(0, "orders")  # it replays the orders scenario's order lists
     if "floors" not in selected:
         selected.insert(0, "floors")  # every ratio needs it
     try:

@@ -107,13 +107,11 @@ def multi_sku_orders(*, product_ids: Sequence[int], count: int, seed: int = 5) -
     ]
 
 
-def order_requests(
-    *, store_id: int, orders: Sequence[Order], path: str = "/orders/"
-) -> list[RequestLine]:
+def order_requests(*, store_id: int, orders: Sequence[Order]) -> list[RequestLine]:
     return [
         RequestLine(
             "POST",
-            path,
+            "/orders/",
             json.dumps(
                 {
                     "store": store_id,
