@@ -10,8 +10,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    # Sends confirmation emails whose on-commit publish failed (broker down) or whose task
-    # gave up retrying: the transactional outbox's safety net.
+    # Retries confirmation emails whose sending failed and sends those no task was published
+    # for (broker down) or whose task died: the transactional outbox's safety net.
     "drain-order-emails": {
         "task": "storefront.notifications.tasks.drain_order_emails",
         "schedule": 30.0,

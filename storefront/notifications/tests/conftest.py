@@ -1,7 +1,12 @@
+import contextlib
+import threading
 from types import SimpleNamespace
 
 import kombu.pools
 import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import before_task_publish, task_postrun
+from django.db import connection
 
 from config.celery_app import app as celery_app
 from storefront.orders.services import OrderLine, order_place
@@ -45,3 +50,50 @@ def private_broker(tmp_path):
     yield broker
     broker.close()
     use_broker(previous)
+
+
+@pytest.fixture
+def published():
+    """Names of the tasks this process published to the broker, in order (eager runs aside)."""
+    names: list[str] = []
+
+    def record(sender: str, **_) -> None:
+        names.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+    yield names
+    before_task_publish.disconnect(record)
+
+
+class TaskRuns:
+    """Counts tasks the embedded worker finished, closing its thread's database connection."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.done = threading.Condition()
+
+    def __call__(self, **_) -> None:
+        connection.close()  # the worker thread's connection, or the test database cannot drop
+        with self.done:
+            self.count += 1
+            self.done.notify_all()
+
+    def wait_for(self, count: int, timeout: float = 30) -> None:
+        with self.done:
+            assert self.done.wait_for(lambda: self.count >= count, timeout), "worker stalled"
+
+
+@pytest.fixture
+def run_worker(private_broker):
+    """`with run_worker() as runs:` a Celery worker thread consuming the private broker;
+    runs.wait_for(n) waits until it has finished n tasks in all."""
+    runs = TaskRuns()
+
+    @contextlib.contextmanager
+    def run():
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+            yield runs
+
+    task_postrun.connect(runs, weak=False)
+    yield run
+    task_postrun.disconnect(runs)

@@ -1,6 +1,5 @@
 import logging
 from datetime import timedelta
-from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -9,12 +8,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from storefront.notifications.models import OrderEmail
-from storefront.notifications.services import order_email_drain, order_email_send
+from storefront.notifications.services import order_emails_drain, order_emails_send_pending
+from storefront.notifications.tests.backends import ConnectionCountingBackend
 from storefront.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 
-BROKEN_BACKEND = "storefront.notifications.tests.backends.BrokenEmailBackend"
+BACKENDS = "storefront.notifications.tests.backends"
+BROKEN_BACKEND = f"{BACKENDS}.BrokenEmailBackend"
 
 
 def outbox_of(order) -> OrderEmail:
@@ -24,8 +25,9 @@ def outbox_of(order) -> OrderEmail:
 def test_send_mails_the_order_lines_and_total_and_marks_it_sent(place_order):
     order = place_order(email="ann@example.com")
 
-    sent = order_email_send(order_email_id=outbox_of(order).pk)
+    assert order_emails_send_pending() == 1
 
+    sent = outbox_of(order)
     assert (sent.status, sent.attempts, sent.recipient) == ("SENT", 1, "ann@example.com")
     assert sent.sent_at is not None
     [message] = mail.outbox
@@ -37,23 +39,54 @@ def test_send_mails_the_order_lines_and_total_and_marks_it_sent(place_order):
 
 
 def test_sending_twice_mails_once(place_order):
-    outbox = outbox_of(place_order(email="ann@example.com"))
+    place_order(email="ann@example.com")
 
-    order_email_send(order_email_id=outbox.pk)
-    again = order_email_send(order_email_id=outbox.pk)
+    order_emails_send_pending()
+    assert order_emails_send_pending() == 0
+    assert order_emails_drain(older_than=timedelta(0)) == 0
 
-    assert again.status == "SENT"
     assert len(mail.outbox) == 1
+
+
+def test_a_batch_sends_every_order_its_own_email_over_one_connection(
+    place_order, settings, django_assert_max_num_queries
+):
+    settings.EMAIL_BACKEND = f"{BACKENDS}.ConnectionCountingBackend"
+    ConnectionCountingBackend.opened = 0
+    orders = [place_order(laptops=1, mice=1, email=f"c{n}@example.com") for n in range(5)]
+
+    # The claim (rows, orders, buyers), the lines with their products, the outcomes (one
+    # executemany), and the savepoint and its release standing in for BEGIN and COMMIT.
+    with django_assert_max_num_queries(5):
+        assert order_emails_send_pending() == 5
+
+    assert sorted((m.to[0], m.subject) for m in mail.outbox) == sorted(
+        (f"c{n}@example.com", f"Order #{order.pk} confirmed") for n, order in enumerate(orders)
+    )
+    assert ConnectionCountingBackend.opened == 1
+    assert set(OrderEmail.objects.values_list("status", "attempts")) == {("SENT", 1)}
+
+
+def test_rows_are_sent_in_batches_of_the_given_size(place_order):
+    for n in range(5):
+        place_order(laptops=1, mice=1, email=f"c{n}@example.com")
+
+    assert order_emails_send_pending(batch_size=2) == 5
+
+    assert len(mail.outbox) == 5
 
 
 def test_without_an_order_email_the_buyer_account_address_is_used(place_order):
     buyer = get_user_model().objects.create_user("bob", email="bob@example.com")
-    order_email_send(order_email_id=outbox_of(place_order(placed_by=buyer)).pk)
+    place_order(placed_by=buyer)
+    order_emails_send_pending()
     assert mail.outbox[0].to == ["bob@example.com"]
 
 
 def test_without_any_address_the_email_is_skipped(place_order):
-    skipped = order_email_send(order_email_id=outbox_of(place_order()).pk)
+    skipped = outbox_of(place_order())
+    order_emails_send_pending()
+    skipped.refresh_from_db()
     assert (skipped.status, skipped.last_error) == ("SKIPPED", "no address")
     assert mail.outbox == []
 
@@ -62,31 +95,61 @@ def test_order_cancelled_before_the_email_went_out_is_skipped(place_order):
     order = place_order(email="ann@example.com")
     Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
 
-    assert order_email_send(order_email_id=outbox_of(order).pk).status == "SKIPPED"
+    order_emails_send_pending()
+
+    assert outbox_of(order).status == "SKIPPED"
     assert mail.outbox == []
 
 
-def test_backend_failure_is_recorded_left_pending_and_raised(place_order, settings):
+def test_backend_failure_is_recorded_and_left_pending_for_the_drain(place_order, settings):
     settings.EMAIL_BACKEND = BROKEN_BACKEND
     outbox = outbox_of(place_order(email="ann@example.com"))
 
-    with pytest.raises(SMTPServerDisconnected):
-        order_email_send(order_email_id=outbox.pk)
+    assert order_emails_send_pending() == 1
 
     outbox.refresh_from_db()
     assert (outbox.status, outbox.attempts) == ("PENDING", 1)
     assert "SMTPServerDisconnected" in outbox.last_error
+    # Attempted once: the next dispatched task leaves it to the drain.
+    assert order_emails_send_pending() == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert order_emails_drain(older_than=timedelta(0)) == 1
+    outbox.refresh_from_db()
+    assert (outbox.status, outbox.attempts) == ("SENT", 2)
+    assert len(mail.outbox) == 1
 
 
-def test_gives_up_after_the_maximum_number_of_attempts(place_order, settings):
+def test_one_refused_email_does_not_hold_back_the_rest_of_its_batch(place_order, settings):
+    settings.EMAIL_BACKEND = f"{BACKENDS}.PickyEmailBackend"
+    before = place_order(laptops=1, mice=1, email="a@example.com")
+    refused = place_order(laptops=1, mice=1, email="refused@example.com")
+    after = place_order(laptops=1, mice=1, email="b@example.com")
+
+    order_emails_send_pending()
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
+    assert [outbox_of(order).status for order in (before, refused, after)] == [
+        "SENT",
+        "PENDING",
+        "SENT",
+    ]
+    assert "SMTPRecipientsRefused" in outbox_of(refused).last_error
+
+
+def test_the_drain_gives_up_after_the_maximum_number_of_attempts(place_order, settings):
     settings.EMAIL_BACKEND = BROKEN_BACKEND
-    settings.ORDER_EMAIL_MAX_ATTEMPTS = 2
+    settings.ORDER_EMAIL_MAX_ATTEMPTS = 3
     outbox = outbox_of(place_order(email="ann@example.com"))
 
-    with pytest.raises(SMTPServerDisconnected):
-        order_email_send(order_email_id=outbox.pk)
-    assert order_email_send(order_email_id=outbox.pk).status == "FAILED"
-    assert order_email_send(order_email_id=outbox.pk).attempts == 2
+    order_emails_send_pending()
+    order_emails_drain(older_than=timedelta(0))
+    outbox.refresh_from_db()
+    assert (outbox.status, outbox.attempts) == ("PENDING", 2)
+
+    order_emails_drain(older_than=timedelta(0))
+    outbox.refresh_from_db()
+    assert (outbox.status, outbox.attempts) == ("FAILED", 3)
+    assert order_emails_drain(older_than=timedelta(0)) == 0
 
 
 def age(outbox: OrderEmail, seconds: int) -> None:
@@ -101,23 +164,21 @@ def test_drain_sends_stale_pending_rows_and_leaves_fresh_ones(place_order, setti
     fresh = outbox_of(place_order(email="new@example.com"))
     age(stale, 60)
 
-    assert order_email_drain() == 1
+    assert order_emails_drain() == 1
 
     assert [m.to for m in mail.outbox] == [["old@example.com"]]
     fresh.refresh_from_db()
     assert fresh.status == "PENDING"
-    assert order_email_drain() == 0
+    assert order_emails_drain() == 0
 
 
-def test_drain_goes_on_after_a_failing_row(place_order, settings):
-    settings.EMAIL_BACKEND = BROKEN_BACKEND
-    first = outbox_of(place_order(email="a@example.com"))
-    second = outbox_of(place_order(email="b@example.com"))
+def test_drain_stops_at_its_limit(place_order):
+    for n in range(3):
+        place_order(laptops=1, mice=1, email=f"c{n}@example.com")
 
-    assert order_email_drain(older_than=timedelta(0)) == 2
+    assert order_emails_drain(older_than=timedelta(0), limit=2) == 2
 
-    assert OrderEmail.objects.get(pk=first.pk).attempts == 1
-    assert OrderEmail.objects.get(pk=second.pk).attempts == 1
+    assert len(mail.outbox) == 2
 
 
 def test_drain_outbox_command_sends_pending_rows(place_order):
@@ -130,7 +191,7 @@ def test_drain_outbox_command_sends_pending_rows(place_order):
 def test_what_was_done_is_logged_as_one_structured_line(place_order, caplog):
     outbox = outbox_of(place_order(email="ann@example.com"))
     with caplog.at_level(logging.INFO, logger="storefront.notifications"):
-        order_email_send(order_email_id=outbox.pk)
+        order_emails_send_pending()
 
     [record] = [r for r in caplog.records if getattr(r, "event", None) == "order_email"]
     assert record.msg == "order email sent"

@@ -1,14 +1,14 @@
-"""The on-commit path: the task is published only when the order's transaction commits."""
+"""The on-commit path: a send task is asked for only when the order's transaction commits."""
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from storefront.notifications.models import OrderEmail
-from storefront.notifications.tasks import send_order_email
-from storefront.orders import services as order_services
-from storefront.orders.models import Order
-from storefront.stores.models import Inventory
+from storefront.notifications.services import order_email_create
+from storefront.notifications.tasks import drain_order_emails, send_pending_order_emails
+from storefront.orders.models import Order, OrderItem
 
 BROKEN_BACKEND = "storefront.notifications.tests.backends.BrokenEmailBackend"
 
@@ -22,13 +22,21 @@ def post_order(shop, quantity: int = 1):
     return APIClient().post("/orders/", body, format="json")
 
 
+def confirmed_order(shop) -> Order:
+    """A CONFIRMED order written by the caller's transaction, as order_place writes one."""
+    order = Order.objects.create(
+        store=shop.store, status=Order.Status.CONFIRMED, email="ann@example.com"
+    )
+    OrderItem.objects.create(order=order, product=shop.laptop, quantity=1, unit_price="999.99")
+    return order
+
+
 @pytest.mark.django_db
 def test_email_is_sent_once_and_only_after_the_order_commits(
     shop, celery_eager, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post_order(shop)
-    assert response.status_code == 201
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        order_email_create(order=confirmed_order(shop))
     assert mail.outbox == []  # the transaction is over, but its commit hooks have not run
     assert len(callbacks) == 1
 
@@ -57,48 +65,39 @@ def test_real_commit_publishes_the_task_and_the_email_goes_out(shop, celery_eage
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rolled_back_order_sends_nothing(shop, celery_eager, monkeypatch):
-    def create_outbox_then_fail(*, order):
-        real_order_email_create(order=order)
+def test_rolled_back_order_sends_nothing(shop, private_broker, published):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        order_email_create(order=confirmed_order(shop))
         raise RuntimeError("something later in the transaction failed")
 
-    real_order_email_create = order_services.order_email_create
-    monkeypatch.setattr(order_services, "order_email_create", create_outbox_then_fail)
-
-    with pytest.raises(RuntimeError):
-        order_services.order_place(
-            store_id=shop.store.pk,
-            items=[order_services.OrderLine(shop.laptop.pk, 1)],
-            email="ann@example.com",
-        )
-
-    assert mail.outbox == []
-    assert not Order.objects.exists()
+    assert published == []  # no task asked for
     assert not OrderEmail.objects.exists()
-    assert Inventory.objects.get(product=shop.laptop).quantity == 5
+    send_pending_order_emails.apply()  # and a task that runs anyway finds nothing to send
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db
 def test_duplicated_task_sends_once(place_order, celery_eager):
-    outbox = OrderEmail.objects.get(order=place_order(email="ann@example.com"))
+    place_order(email="ann@example.com")
 
-    send_order_email.delay(outbox.pk)
-    send_order_email.delay(outbox.pk)
+    send_pending_order_emails.delay()
+    send_pending_order_emails.delay()
 
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
-def test_task_retries_failures_then_leaves_the_row_to_the_drain(
-    place_order, celery_eager, settings
-):
+def test_a_failed_email_stays_pending_for_the_drain(place_order, celery_eager, settings):
     settings.EMAIL_BACKEND = BROKEN_BACKEND
     outbox = OrderEmail.objects.get(order=place_order(email="ann@example.com"))
 
-    result = send_order_email.apply(args=[outbox.pk])
+    send_pending_order_emails.delay()
+    send_pending_order_emails.delay()  # tries new rows only: no retry here
 
-    assert result.failed()
     outbox.refresh_from_db()
-    assert outbox.attempts == send_order_email.max_retries + 1
-    assert outbox.status == "PENDING"
-    assert send_order_email.retry_backoff and send_order_email.retry_jitter
+    assert (outbox.status, outbox.attempts) == ("PENDING", 1)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.ORDER_EMAIL_DRAIN_AFTER_SECONDS = 0
+    drain_order_emails.delay()
+    outbox.refresh_from_db()
+    assert (outbox.status, outbox.attempts) == ("SENT", 2)

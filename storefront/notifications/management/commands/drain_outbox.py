@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from storefront.notifications.services import order_email_drain
+from storefront.notifications.services import order_emails_drain
 
 
 class Command(BaseCommand):
@@ -22,5 +22,5 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=1000)
 
     def handle(self, *args, older_than: float, limit: int, **options) -> None:
-        tried = order_email_drain(older_than=timedelta(seconds=older_than), limit=limit)
+        tried = order_emails_drain(older_than=timedelta(seconds=older_than), limit=limit)
         self.stdout.write(f"Tried {tried} pending order email(s).")
