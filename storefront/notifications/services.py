@@ -75,7 +75,7 @@ def order_emails_dispatch() -> bool:
 
 def order_email_enqueue(*, order_email_id: int) -> bool:
     """The former per-email publish, now order_emails_dispatch() (the row goes out with the
-    others). Kept while orders.services and bench/prototypes.py still call it by this name."""
+    others). Kept while orders.services still calls it by this name."""
     return order_emails_dispatch()
 
 
