@@ -73,12 +73,6 @@ def order_emails_dispatch() -> bool:
     return True
 
 
-def order_email_enqueue(*, order_email_id: int) -> bool:
-    """The former per-email publish, now order_emails_dispatch() (the row goes out with the
-    others). Kept while orders.services still calls it by this name."""
-    return order_emails_dispatch()
-
-
 def order_emails_send_pending(*, batch_size: int = BATCH_SIZE) -> int:
     """Sends every PENDING email never attempted yet; returns how many rows it handled.
 

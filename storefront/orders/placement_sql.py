@@ -100,9 +100,8 @@ outbox AS (
         (order_id, status, recipient, attempts, last_error, created_at, updated_at)
     SELECT d.order_id, 'PENDING', '', 0, '', %(now)s, %(now)s
     FROM decision d WHERE d.confirmed
-    RETURNING id
 )
-SELECT k.store_found, d.order_id, d.confirmed, (SELECT id FROM outbox),
+SELECT k.store_found, d.order_id, d.confirmed,
        l.product_id, l.title, l.price, l.quantity, l.available
 FROM checks k
 LEFT JOIN decision d ON true
@@ -129,7 +128,6 @@ class StatementResult:
     # None when nothing was written: unknown store or product, or the key was already claimed.
     order_id: int | None
     confirmed: bool
-    outbox_id: int | None
     lines: list[PlacedLine]  # ascending product id
 
 
@@ -161,13 +159,12 @@ def order_place_statement(
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    store_found, order_id, confirmed, outbox_id = rows[0][:4]
+    store_found, order_id, confirmed = rows[0][:3]
     return StatementResult(
         store_found=store_found,
         order_id=order_id,
         confirmed=bool(confirmed),
-        outbox_id=outbox_id,
-        lines=[PlacedLine(*row[4:]) for row in rows if row[4] is not None],
+        lines=[PlacedLine(*row[3:]) for row in rows if row[3] is not None],
     )
 
 

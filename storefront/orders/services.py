@@ -23,7 +23,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from storefront.catalog.models import Product
 from storefront.common.errors import ConflictError
-from storefront.notifications.services import order_email_create, order_email_enqueue
+from storefront.notifications.services import order_email_create, order_emails_dispatch
 from storefront.orders.models import IdempotencyKey, Order, OrderItem
 from storefront.orders.placement_sql import order_place_statement
 from storefront.orders.selectors import order_detail
@@ -135,8 +135,8 @@ def _order_place_statement(
     ]
     order.total_amount = sum((line.line_total for line in lines), Decimal("0.00"))
     _cache_items(order=order, lines=lines)
-    if placed.confirmed:
-        order_email_enqueue(order_email_id=placed.outbox_id)
+    if placed.confirmed:  # the statement wrote the outbox row and has committed
+        order_emails_dispatch()
     return OrderPlacement(order=order, replayed=False)
 
 
