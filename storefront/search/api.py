@@ -1,8 +1,10 @@
 import json
 import logging
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -26,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 QUERY_MAX_LENGTH = 100
 SUGGEST_MIN_LENGTH = 3
-PAGE_CACHE = "products-page"
+# Cached responses, keyed by the query string as sent (see _cached_response).
+SEARCH_RESPONSES = "products-response"
 
 
 def strict_query_params(request: Request) -> dict[str, str]:
@@ -83,18 +86,60 @@ class SuggestionListSerializer(serializers.Serializer):
     results = SuggestionSerializer(many=True)
 
 
-def json_response(request: Request, data: dict) -> HttpResponse:
-    """`data` as the bytes DRF's JSONRenderer would produce, without a `Response`'s renderer
-    machinery (a visible share of a cache hit's CPU). `data` holds only JSON-native values
-    (strings, ints, booleans, None). Content negotiation has already run in `initial()`: any
-    other outcome (the browsable API under DEBUG, `; indent=` pretty printing) takes DRF's path.
-    """
+def json_text(data: object) -> str:
+    """`data` as the text DRF's JSONRenderer writes: compact, non-ASCII as is, and U+2028/U+2029
+    escaped so that the output is also valid JavaScript. `data` holds only JSON-native values
+    (strings, ints, booleans, None, lists, dicts)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def json_response(request: Request, body: bytes) -> HttpResponse:
+    """`body` (UTF-8 of `json_text`) answered without a `Response`'s renderer machinery (a visible
+    share of a cache hit's CPU). Content negotiation has already run in `initial()`: any other
+    outcome (the browsable API under DEBUG, `; indent=` pretty printing) takes DRF's path."""
     if request.accepted_media_type != JSONRenderer.media_type:
-        return Response(data)
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    # As JSONRenderer: U+2028/U+2029 escaped, so the output is also valid JavaScript.
-    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return HttpResponse(body.encode(), content_type=JSONRenderer.media_type)
+        return Response(json.loads(body))
+    return HttpResponse(body, content_type=JSONRenderer.media_type)
+
+
+class RenderedPage(NamedTuple):
+    """A search response as cached: its JSON, less what every request adds, namely the scheme,
+    host and path of the `next` and `previous` links (they follow the request) and each result's
+    `store_quantity` (read live)."""
+
+    store_id: int | None
+    ids: list[int]
+    rows: list[str]  # each result's JSON object without `store_quantity` and the closing brace
+    page: int
+    page_size: int
+    has_next: bool
+    next_query: str | None  # the links' query strings, as DRF's replace_query_param writes them
+    previous_query: str | None
+    fuzzy: bool
+
+    def body(self, url: str, quantities: dict[int, int] | None) -> bytes:
+        """The response for the request URL `url` (without its query), with `quantities` when
+        the page has a store."""
+        head = json_text(
+            {
+                "page": self.page,
+                "page_size": self.page_size,
+                "has_next": self.has_next,
+                "next": self.next_query and f"{url}?{self.next_query}",
+                "previous": self.previous_query and f"{url}?{self.previous_query}",
+                "fuzzy": self.fuzzy,
+            }
+        )
+        if quantities is None:
+            results = [f"{row}}}" for row in self.rows]
+        else:
+            results = [
+                f'{row},"store_quantity":{quantities.get(product_id, 0)}}}'
+                for product_id, row in zip(self.ids, self.rows, strict=True)
+            ]
+        # The results go where the head's closing brace was.
+        return f'{head[:-1]},"results":[{",".join(results)}]}}'.encode()
 
 
 class ProductSearchApi(APIView):
@@ -212,80 +257,79 @@ class ProductSearchApi(APIView):
             ),
         ],
     )
-    def get(self, request: Request) -> Response:
-        query = strict_query_params(request)
-        cached = _page_lookup(query)
-        page = _with_live_stock(cached.value) if cached and cached.value else None
-        if page is None:
-            page = self.search(query, cached)
-        url = request.build_absolute_uri()
-        number, has_next = page["page"], page["has_next"]
-        return json_response(
-            request,
-            {
-                "page": number,
-                "page_size": page["page_size"],
-                "has_next": has_next,
-                "next": replace_query_param(url, "page", number + 1) if has_next else None,
-                "previous": replace_query_param(url, "page", number - 1) if number > 1 else None,
-                "fuzzy": page["fuzzy"],
-                "results": page["results"],
-            },
-        )
+    def get(self, request: Request) -> HttpResponse:
+        cached = _response_lookup(request)
+        body = _cached_response(request, cached) or self.search(request, cached)
+        return json_response(request, body)
 
-    def search(self, query: dict[str, str], cached: search_cache.Lookup | None) -> dict:
-        """Validates and runs the search; caches the page, less its stock, under `cached`."""
-        params = self.InputSerializer(data=query)
+    def search(self, request: Request, cached: search_cache.Lookup | None) -> bytes:
+        """Validates and runs the search; caches its response, less its stock, under `cached`."""
+        params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
         found = product_search(**params.validated_data)
         rows = ProductResultSerializer(found.results, many=True).data
-        page = {
-            "store_id": params.validated_data.get("store_id"),
-            "page": found.page,
-            "page_size": found.page_size,
-            "has_next": found.has_next,
-            "fuzzy": found.fuzzy,
-            "results": [dict(row) for row in rows],
-        }
+        store_id = params.validated_data.get("store_id")
+        url = request.build_absolute_uri()
+        page = RenderedPage(
+            store_id=store_id,
+            ids=[row["id"] for row in rows],
+            rows=[json_text(_without_stock(row))[:-1] for row in rows],
+            page=found.page,
+            page_size=found.page_size,
+            has_next=found.has_next,
+            next_query=_link_query(url, found.page + 1) if found.has_next else None,
+            previous_query=_link_query(url, found.page - 1) if found.page > 1 else None,
+            fuzzy=found.fuzzy,
+        )
+        # A stock filter must see every order the moment it commits, so `in_stock` is never
+        # cached (and its lookups always miss).
         if cached is not None and not params.validated_data.get("in_stock"):
-            stockless = [_without_stock(row) for row in page["results"]]
-            search_cache.remember(cached, {**page, "results": stockless})
-        return page
+            search_cache.remember(cached, page)
+        quantities = None
+        if store_id is not None:
+            quantities = {row["id"]: row["store_quantity"] for row in rows}
+        return page.body(_without_query(url), quantities)
 
 
-# What a page depends on; other parameters are ignored by validation and only show in links.
-_PAGE_PARAMS = frozenset(ProductSearchApi.InputSerializer._declared_fields)
+def _response_lookup(request: HttpRequest) -> search_cache.Lookup | None:
+    """The cached response to this request's query string, or None when the cache is down.
 
-
-def _page_lookup(query: dict[str, str]) -> search_cache.Lookup | None:
-    """The cached page of this query, or None when it must not or cannot be cached.
-
-    Only a query that passed validation is ever cached, so a hit skips validation and its
-    category and store queries. A stock filter must see every order the moment it commits, so
-    `in_stock` is never cached.
+    Keyed by the query string as sent, as an HTTP cache would key it: a hit needs no parsing,
+    and the query part of its links is cached with it. A response is stored only for a query
+    that passed validation, so a hit also skips validation and its category and store queries;
+    the same search spelt differently is stored once per spelling (its page ids are cached by
+    the validated parameters, selectors.product_search).
     """
-    if "in_stock" in query:
-        return None
-    params = {name: value for name, value in query.items() if name in _PAGE_PARAMS}
     try:
-        return search_cache.lookup(PAGE_CACHE, params)
+        return search_cache.lookup(
+            SEARCH_RESPONSES, {"query": request.META.get("QUERY_STRING", "")}
+        )
     except Exception:
         logger.warning("search cache unavailable; answering uncached", exc_info=True)
         return None
 
 
-def _with_live_stock(page: dict) -> dict | None:
-    """The cached page with today's `store_quantity`, in one query that also confirms the store
-    still exists (None when it was deleted: a fresh search then reports it)."""
-    if page["store_id"] is None:
-        return page
-    quantities = store_quantities(
-        store_id=page["store_id"], product_ids=[row["id"] for row in page["results"]]
-    )
-    if quantities is None:
+def _cached_response(request: HttpRequest, cached: search_cache.Lookup | None) -> bytes | None:
+    """The cached response with today's `store_quantity`, read in one query that also confirms
+    the store still exists (None when it was deleted: a fresh search then reports it)."""
+    page: RenderedPage | None = cached.value if cached else None
+    if page is None:
         return None
-    results = [{**row, "store_quantity": quantities.get(row["id"], 0)} for row in page["results"]]
-    return {**page, "results": results}
+    quantities = None
+    if page.store_id is not None:
+        quantities = store_quantities(store_id=page.store_id, product_ids=page.ids)
+        if quantities is None:
+            return None
+    return page.body(_without_query(request.build_absolute_uri()), quantities)
+
+
+def _link_query(url: str, page: int) -> str:
+    return urlsplit(replace_query_param(url, "page", page)).query
+
+
+def _without_query(url: str) -> str:
+    # build_absolute_uri() escapes a "?" in the path, so the first one starts the query.
+    return url.partition("?")[0]
 
 
 def _without_stock(row: dict) -> dict:
@@ -363,4 +407,5 @@ class ProductSuggestApi(APIView):
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
         # Cached suggestions are already the response's plain {"id", "title"} rows.
-        return json_response(request, {"results": product_suggest(q=params.validated_data["q"])})
+        suggestions = product_suggest(q=params.validated_data["q"])
+        return json_response(request, json_text({"results": suggestions}).encode())

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.utils.urls import replace_query_param
 
 from storefront.search.cache import CATALOG_VERSION_KEY, catalog_version
 from storefront.stores.models import Inventory, Store
@@ -106,6 +107,20 @@ def test_links_follow_the_request_not_the_cached_page(api_client, catalog_factor
     assert first.startswith("http://testserver/")
     assert cached.startswith("http://shop.example/")
     assert "page=2" in cached
+
+
+def test_links_of_a_hit_are_drfs_for_the_request(api_client, catalog_factory):
+    """A hit keeps its links' query strings from the miss and puts the request's URL before
+    them: the result must be what DRF's replace_query_param makes of the request URL."""
+    for index in range(3):
+        catalog_factory.product(f"Pro Item {index}")
+    query = "utm=caf%C3%A9+x&q=pro%20item&page=2&page_size=1&q=pro"
+    for _ in range(2):  # miss, then hit
+        response = api_client.get(f"{SEARCH}?{query}")
+        assert response.status_code == 200
+        url = response.wsgi_request.build_absolute_uri()
+        assert response.json()["next"] == replace_query_param(url, "page", 3)
+        assert response.json()["previous"] == replace_query_param(url, "page", 1)
 
 
 def test_different_parameters_are_cached_separately(api_client, search_catalog):
