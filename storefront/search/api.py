@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import cached_property
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -28,8 +29,9 @@ logger = logging.getLogger(__name__)
 
 QUERY_MAX_LENGTH = 100
 SUGGEST_MIN_LENGTH = 3
-# Cached responses, keyed by the query string as sent (see _cached_response).
+# Cached responses, keyed by the query string as sent (_response_params).
 SEARCH_RESPONSES = "products-response"
+SUGGEST_RESPONSES = "suggest-response"
 
 
 def strict_query_params(request: Request) -> dict[str, str]:
@@ -291,19 +293,21 @@ class ProductSearchApi(APIView):
         return page.body(_without_query(url), quantities)
 
 
-def _response_lookup(request: HttpRequest) -> search_cache.Lookup | None:
-    """The cached response to this request's query string, or None when the cache is down.
+def _response_params(request: HttpRequest) -> dict[str, str]:
+    """What a cached response is keyed by: the query string as sent, as an HTTP cache keys it.
 
-    Keyed by the query string as sent, as an HTTP cache would key it: a hit needs no parsing,
-    and the query part of its links is cached with it. A response is stored only for a query
-    that passed validation, so a hit also skips validation and its category and store queries;
-    the same search spelt differently is stored once per spelling (its page ids are cached by
-    the validated parameters, selectors.product_search).
+    A hit then needs no parsing, and the query part of a search's links is cached with it. A
+    response is stored only for a query that passed validation, so a hit also skips validation
+    (and for a search its category and store queries); a query spelt differently is stored
+    once per spelling, its results still cached by the validated parameters (selectors).
     """
+    return {"query": request.META.get("QUERY_STRING", "")}
+
+
+def _response_lookup(request: HttpRequest) -> search_cache.Lookup | None:
+    """The cached search response to this request, or None when the cache is down."""
     try:
-        return search_cache.lookup(
-            SEARCH_RESPONSES, {"query": request.META.get("QUERY_STRING", "")}
-        )
+        return search_cache.lookup(SEARCH_RESPONSES, _response_params(request))
     except Exception:
         logger.warning("search cache unavailable; answering uncached", exc_info=True)
         return None
@@ -337,8 +341,6 @@ def _without_stock(row: dict) -> dict:
 
 
 class ProductSuggestApi(APIView):
-    throttle_classes = [SuggestRateThrottle]
-
     class InputSerializer(serializers.Serializer):
         _too_short = f"Type at least {SUGGEST_MIN_LENGTH} characters to get suggestions."
 
@@ -403,9 +405,26 @@ class ProductSuggestApi(APIView):
             ),
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
+        cached = search_cache.lookup_in(self.response_key, self.throttle.entries)
+        if cached.value is not None:
+            return json_response(request, cached.value)
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
         # Cached suggestions are already the response's plain {"id", "title"} rows.
         suggestions = product_suggest(q=params.validated_data["q"])
-        return json_response(request, json_text({"results": suggestions}).encode())
+        body = json_text({"results": suggestions}).encode()
+        search_cache.remember(cached, body)
+        return json_response(request, body)
+
+    def get_throttles(self) -> list[SuggestRateThrottle]:
+        return [self.throttle]
+
+    @cached_property
+    def throttle(self) -> SuggestRateThrottle:
+        """This request's rate limit, whose Redis round trip also reads the cached response."""
+        return SuggestRateThrottle(also_get=search_cache.lookup_keys(self.response_key))
+
+    @cached_property
+    def response_key(self) -> str:
+        return search_cache.cache_key(SUGGEST_RESPONSES, _response_params(self.request))

@@ -72,7 +72,16 @@ def lookup(namespace: str, params: Mapping[str, Any]) -> Lookup:
     Raises whatever the cache raises; callers fall back to computing.
     """
     key = cache_key(namespace, params)
-    found = cache.get_many([CATALOG_VERSION_KEY, key])
+    return lookup_in(key, cache.get_many(lookup_keys(key)))
+
+
+def lookup_keys(key: str) -> list[str]:
+    """What a lookup of ``key`` reads, for callers that read it along with something else."""
+    return [CATALOG_VERSION_KEY, key]
+
+
+def lookup_in(key: str, found: Mapping[str, Any]) -> Lookup:
+    """The lookup of ``key`` from ``found``, what the cache returned for ``lookup_keys(key)``."""
     version = found.get(CATALOG_VERSION_KEY)
     entry = found.get(key)
     if version is None or entry is None or entry[0] != version:

@@ -1,53 +1,43 @@
 """Fixed-window rate limit for autocomplete, counted atomically in Redis.
 
-One Lua script increments the window's counter, starts the window's expiry on the first hit and
-returns the count with the seconds left, in a single round trip: concurrent requests can neither
-lose an increment nor leave a counter without expiry. Without Redis (embedded mode) Django's cache
-counts instead (best effort: the database cache's incr is not atomic). A failing counter never
-blocks autocomplete: the request is allowed and the failure logged.
+One Lua script (`storefront.common.cache.RedisCache.hit_and_get_many`) increments the window's
+counter, starts the window's expiry on the first hit and returns the count with the seconds
+left, in a single round trip that also reads the cached response the request may be answered
+with: concurrent requests can neither lose an increment nor leave a counter without expiry.
+Without Redis (embedded mode) Django's cache counts instead (best effort: the database cache's
+incr is not atomic). A failing counter never blocks autocomplete: the request is allowed and
+the failure logged.
 """
 
-import functools
 import logging
 import time
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
-import redis
 from django.conf import settings
-from django.core.cache import cache
-from rest_framework.request import Request
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.http import HttpRequest
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
 
-from storefront.common.redis import get_redis
+from storefront.common.cache import RedisCache
 
 logger = logging.getLogger(__name__)
 
-# Returns {count, ttl}. A new counter has no TTL yet (-1): the first hit opens the window.
-_HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-"""
+
+class RateLimitHit(NamedTuple):
+    count: int  # requests in this window, this one included
+    seconds_left: int  # until the window closes
+    entries: dict[str, Any]  # the cache entries read along
 
 
-def rate_limit_hit(*, key: str, window: int) -> tuple[int, int]:
-    """Count one request against `key`; returns (requests in this window, seconds left)."""
-    client = get_redis()
-    if client is None:
-        return _cache_hit(key=key, window=window)
-    count, ttl = _hit_script(client)(keys=[key], args=[window])
-    return int(count), int(ttl)
-
-
-@functools.lru_cache(maxsize=4)
-def _hit_script(client: redis.Redis) -> "redis.commands.core.Script":
-    # Once per client, not per request: the Script object hashes the source and then runs it
-    # with EVALSHA (loading it again if Redis was restarted).
-    return client.register_script(_HIT_SCRIPT)
+def rate_limit_hit(*, key: str, window: int, also_get: Sequence[str] = ()) -> RateLimitHit:
+    """Counts one request against `key` and reads the cache entries `also_get`: in one round
+    trip when the cache is Redis."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        return RateLimitHit(*backend.hit_and_get_many(key, window=window, keys=list(also_get)))
+    count, seconds_left = _cache_hit(key=key, window=window)
+    return RateLimitHit(count, seconds_left, cache.get_many(also_get) if also_get else {})
 
 
 def _cache_hit(*, key: str, window: int) -> tuple[int, int]:
@@ -60,28 +50,44 @@ def _cache_hit(*, key: str, window: int) -> tuple[int, int]:
 
 
 class SuggestRateThrottle(BaseThrottle):
-    """SUGGEST_RATE_LIMIT requests per SUGGEST_RATE_WINDOW seconds, per user or client IP."""
+    """SUGGEST_RATE_LIMIT requests per SUGGEST_RATE_WINDOW seconds, per user or client IP.
 
-    def __init__(self) -> None:
+    One instance per request: the request is counted once however often it is asked about, and
+    the cache entries `also_get` are read in the same round trip (`entries`; empty when the
+    counter failed).
+    """
+
+    def __init__(self, also_get: Sequence[str] = ()) -> None:
+        self.also_get = also_get
+        self.allowed: bool | None = None
         self.retry_after: int | None = None
+        self.entries: dict[str, Any] = {}
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        key = f"ratelimit:suggest:{self.client_ident(request)}"
-        try:
-            count, seconds_left = rate_limit_hit(key=key, window=settings.SUGGEST_RATE_WINDOW)
-        except Exception:
-            logger.warning("suggest rate limit unavailable; allowing request", exc_info=True)
-            return True
-        if count <= settings.SUGGEST_RATE_LIMIT:
-            return True
-        self.retry_after = max(1, seconds_left)
-        return False
+    def allow_request(self, request: HttpRequest, view: object) -> bool:
+        if self.allowed is None:
+            self.allowed = self._hit(request)
+        return self.allowed
 
     def wait(self) -> int | None:
         return self.retry_after
 
+    def _hit(self, request: HttpRequest) -> bool:
+        key = f"ratelimit:suggest:{self.client_ident(request)}"
+        try:
+            hit = rate_limit_hit(
+                key=key, window=settings.SUGGEST_RATE_WINDOW, also_get=self.also_get
+            )
+        except Exception:
+            logger.warning("suggest rate limit unavailable; allowing request", exc_info=True)
+            return True
+        self.entries = hit.entries
+        if hit.count <= settings.SUGGEST_RATE_LIMIT:
+            return True
+        self.retry_after = max(1, hit.seconds_left)
+        return False
+
     @staticmethod
-    def client_ident(request: Request) -> str:
+    def client_ident(request: HttpRequest) -> str:
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
         # REMOTE_ADDR, not X-Forwarded-For: a client could rotate a forwarded header at will.

@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -209,6 +210,37 @@ def test_search_keys_live_in_redis(api_client, search_catalog):
     assert cache.get(CATALOG_VERSION_KEY) is not None
     redis = cache._cache.get_client(write=False)  # Django's own client for this cache
     assert redis.keys("*search:products:*")
+
+
+@pytest.fixture
+def redis_commands(monkeypatch) -> list[str]:
+    """The names of the Redis commands sent from now on (they still run)."""
+    sent: list[str] = []
+    execute = redis.Redis.execute_command
+
+    def recorded(client, *args, **options):
+        sent.append(args[0])
+        return execute(client, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recorded)
+    return sent
+
+
+@requires_redis
+def test_a_cached_search_costs_one_redis_round_trip(api_client, store, redis_commands):
+    params = {"q": "pro", "store_id": store.pk}
+    get_json(api_client, SEARCH, params)
+    redis_commands.clear()
+    get_json(api_client, SEARCH, params)
+    assert redis_commands == ["MGET"]  # the catalog version and the response
+
+
+@requires_redis
+def test_a_cached_suggestion_costs_one_redis_round_trip(api_client, search_catalog, redis_commands):
+    get_json(api_client, SUGGEST, {"q": "pro"})
+    redis_commands.clear()
+    get_json(api_client, SUGGEST, {"q": "pro"})
+    assert redis_commands == ["EVALSHA"]  # the rate limit, the catalog version, the response
 
 
 @pytest.mark.usefixtures("fresh_redis_client")
