@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from storefront.catalog.selectors import category_get_by_reference
 from storefront.common.errors import error_response
+from storefront.common.views import EarlyAnswerMixin
 from storefront.search import cache as search_cache
 from storefront.search.selectors import ORDERINGS, product_search, product_suggest
 from storefront.search.throttling import SuggestRateThrottle
@@ -144,7 +145,7 @@ class RenderedPage(NamedTuple):
         return f'{head[:-1]},"results":[{",".join(results)}]}}'.encode()
 
 
-class ProductSearchApi(APIView):
+class ProductSearchApi(EarlyAnswerMixin, APIView):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True, max_length=QUERY_MAX_LENGTH)
         min_price = serializers.DecimalField(
@@ -260,9 +261,16 @@ class ProductSearchApi(APIView):
         ],
     )
     def get(self, request: Request) -> HttpResponse:
-        cached = _response_lookup(request)
-        body = _cached_response(request, cached) or self.search(request, cached)
+        body = _cached_response(request, self.cached) or self.search(request, self.cached)
         return json_response(request, body)
+
+    def early_body(self, request: HttpRequest) -> bytes | None:
+        return _cached_response(request, self.cached)
+
+    @cached_property
+    def cached(self) -> search_cache.Lookup | None:
+        """This request's cached response, looked up once whether DRF runs or not."""
+        return _response_lookup(self.request)
 
     def search(self, request: Request, cached: search_cache.Lookup | None) -> bytes:
         """Validates and runs the search; caches its response, less its stock, under `cached`."""
@@ -340,7 +348,7 @@ def _without_stock(row: dict) -> dict:
     return {key: value for key, value in row.items() if key != "store_quantity"}
 
 
-class ProductSuggestApi(APIView):
+class ProductSuggestApi(EarlyAnswerMixin, APIView):
     class InputSerializer(serializers.Serializer):
         _too_short = f"Type at least {SUGGEST_MIN_LENGTH} characters to get suggestions."
 
@@ -406,7 +414,7 @@ class ProductSuggestApi(APIView):
         ],
     )
     def get(self, request: Request) -> HttpResponse:
-        cached = search_cache.lookup_in(self.response_key, self.throttle.entries)
+        cached = self.cached
         if cached.value is not None:
             return json_response(request, cached.value)
         params = self.InputSerializer(data=strict_query_params(request))
@@ -416,6 +424,11 @@ class ProductSuggestApi(APIView):
         body = json_text({"results": suggestions}).encode()
         search_cache.remember(cached, body)
         return json_response(request, body)
+
+    def early_body(self, request: HttpRequest) -> bytes | None:
+        if not self.throttle.allow_request(request, self):
+            return None  # DRF answers the 429, its throttle check reusing this count
+        return self.cached.value
 
     def get_throttles(self) -> list[SuggestRateThrottle]:
         return [self.throttle]
@@ -428,3 +441,8 @@ class ProductSuggestApi(APIView):
     @cached_property
     def response_key(self) -> str:
         return search_cache.cache_key(SUGGEST_RESPONSES, _response_params(self.request))
+
+    @property
+    def cached(self) -> search_cache.Lookup:
+        """This request's cached response, as the rate limit's round trip read it."""
+        return search_cache.lookup_in(self.response_key, self.throttle.entries)
