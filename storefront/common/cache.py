@@ -13,6 +13,7 @@ trip: a rate-limited endpoint answered from the cache (autocomplete) needs no se
 from typing import Any
 
 from django.core.cache.backends import redis as django_redis
+from django.utils.functional import cached_property
 
 # KEYS[1] is the counter, KEYS[2..] the entries to read; returns {count, seconds left, values...}.
 # A new counter has no TTL yet (-1): its first hit opens the window. One script, so concurrent
@@ -35,7 +36,6 @@ class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
-        self._hit_scripts: dict[int, Any] = {}
 
     def get_client(self, key=None, *, write=False):
         index = self._get_connection_pool_index(write)
@@ -44,16 +44,16 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             client = self._clients[index] = super().get_client(key, write=write)
         return client
 
+    @cached_property
+    def _hit_script(self) -> Any:
+        # Registered once, not per call: the Script hashes the source, then runs it with EVALSHA
+        # (loading it again if Redis was restarted) on the client writes go to.
+        return self.get_client(write=True).register_script(_HIT_AND_MGET)
+
     def hit_and_get_many(
         self, counter: str, window: int, keys: list[str]
     ) -> tuple[int, int, dict[str, Any]]:
-        client = self.get_client(counter, write=True)
-        script = self._hit_scripts.get(id(client))
-        if script is None:
-            # Once per client, not per call: the Script hashes the source, then runs it with
-            # EVALSHA (loading it again if Redis was restarted).
-            script = self._hit_scripts[id(client)] = client.register_script(_HIT_AND_MGET)
-        count, ttl, *values = script(keys=[counter, *keys], args=[window])
+        count, ttl, *values = self._hit_script(keys=[counter, *keys], args=[window])
         found = {
             key: self._serializer.loads(value)
             for key, value in zip(keys, values, strict=True)
