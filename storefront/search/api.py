@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 QUERY_MAX_LENGTH = 100
 SUGGEST_MIN_LENGTH = 3
-# Cached responses, keyed by the query string as sent (_response_params).
+# Cached responses, keyed by the query string as sent (_response_key).
 SEARCH_RESPONSES = "products-response"
 SUGGEST_RESPONSES = "suggest-response"
 
@@ -301,21 +301,21 @@ class ProductSearchApi(EarlyAnswerMixin, APIView):
         return page.body(_without_query(url), quantities)
 
 
-def _response_params(request: HttpRequest) -> dict[str, str]:
-    """What a cached response is keyed by: the query string as sent, as an HTTP cache keys it.
+def _response_key(namespace: str, request: HttpRequest) -> str:
+    """Cached responses are keyed by the query string as sent, as an HTTP cache keys them.
 
     A hit then needs no parsing, and the query part of a search's links is cached with it. A
     response is stored only for a query that passed validation, so a hit also skips validation
     (and for a search its category and store queries); a query spelt differently is stored
     once per spelling, its results still cached by the validated parameters (selectors).
     """
-    return {"query": request.META.get("QUERY_STRING", "")}
+    return search_cache.text_key(namespace, request.META.get("QUERY_STRING", ""))
 
 
 def _response_lookup(request: HttpRequest) -> search_cache.Lookup | None:
     """The cached search response to this request, or None when the cache is down."""
     try:
-        return search_cache.lookup(SEARCH_RESPONSES, _response_params(request))
+        return search_cache.lookup(_response_key(SEARCH_RESPONSES, request))
     except Exception:
         logger.warning("search cache unavailable; answering uncached", exc_info=True)
         return None
@@ -440,7 +440,7 @@ class ProductSuggestApi(EarlyAnswerMixin, APIView):
 
     @cached_property
     def response_key(self) -> str:
-        return search_cache.cache_key(SUGGEST_RESPONSES, _response_params(self.request))
+        return _response_key(SUGGEST_RESPONSES, self.request)
 
     @property
     def cached(self) -> search_cache.Lookup:

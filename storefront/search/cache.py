@@ -62,16 +62,19 @@ class Lookup(NamedTuple):
 
 def cache_key(namespace: str, params: Mapping[str, Any]) -> str:
     canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
-    return f"search:{namespace}:{digest}"
+    return text_key(namespace, canonical)
 
 
-def lookup(namespace: str, params: Mapping[str, Any]) -> Lookup:
-    """The entry for ``params`` if it was computed under the current catalog version.
+def text_key(namespace: str, text: str) -> str:
+    """The key of an entry computed from ``text`` alone (a query string as sent)."""
+    return f"search:{namespace}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def lookup(key: str) -> Lookup:
+    """The entry under ``key`` if it was computed under the current catalog version.
 
     Raises whatever the cache raises; callers fall back to computing.
     """
-    key = cache_key(namespace, params)
     return lookup_in(key, cache.get_many(lookup_keys(key)))
 
 
@@ -102,7 +105,7 @@ def remember(found: Lookup, value: Any) -> None:
 def get_or_compute(namespace: str, params: Mapping[str, Any], compute: Callable[[], T]) -> T:
     """The cached value for ``params``, or ``compute()`` (stored for next time)."""
     try:
-        found = lookup(namespace, params)
+        found = lookup(cache_key(namespace, params))
     except Exception:
         logger.warning("search cache unavailable; answering uncached", exc_info=True)
         return compute()
