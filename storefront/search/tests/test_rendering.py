@@ -5,10 +5,17 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
 from django.urls import reverse
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.renderers import JSONRenderer
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
+
+from storefront.search.api import ProductSearchApi
 
 SEARCH = reverse("search-products")
 SUGGEST = reverse("search-suggest")
@@ -114,3 +121,24 @@ def test_a_request_naming_an_unknown_format_is_not_counted(api_client, odd_title
     for query in ("q=pro&format=xml", "q=pro&form%61t=xml"):
         assert api_client.get(f"{SUGGEST}?{query}").status_code == 404
     assert api_client.get(SUGGEST, {"q": "pro"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"permission_classes": [IsAuthenticated]},
+        {"throttle_classes": [AnonRateThrottle]},
+        {"authentication_classes": [BasicAuthentication]},
+        {"renderer_classes": [BrowsableAPIRenderer, JSONRenderer]},
+    ],
+)
+def test_a_view_whose_drf_handling_matters_never_answers_before_it(
+    api_client, odd_titles, drf_runs, setting
+):
+    api_client.get(SEARCH, {"q": "pro"})  # cached
+    drf_runs.clear()
+    view = type("RestrictedSearch", (ProductSearchApi,), setting).as_view()
+    request = RequestFactory().get(SEARCH, {"q": "pro"})
+    request.user = AnonymousUser()
+    view(request)
+    assert drf_runs == [SEARCH]
