@@ -4,9 +4,9 @@ One Lua script (`storefront.common.cache.RedisCache.hit_and_get_many`) increment
 counter, starts the window's expiry on the first hit and returns the count with the seconds
 left, in a single round trip that also reads the cached response the request may be answered
 with: concurrent requests can neither lose an increment nor leave a counter without expiry.
-Without Redis (embedded mode) Django's cache counts instead (best effort: the database cache's
-incr is not atomic). A failing counter never blocks autocomplete: the request is allowed and
-the failure logged.
+With another cache backend (embedded mode: the database cache) Django's cache API counts
+instead (best effort: the database cache's incr is not atomic). A failing counter never blocks
+autocomplete: the request is allowed and the failure logged.
 """
 
 import logging
