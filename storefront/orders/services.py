@@ -133,7 +133,7 @@ def _order_place_statement(
         )
         for line in placed.lines
     ]
-    order.total_amount = sum((line.line_total for line in lines), Decimal("0.00"))
+    order.total_amount = _lines_total(lines)
     _cache_items(order=order, lines=lines)
     if placed.confirmed:  # the statement wrote the outbox row and has committed
         order_emails_dispatch()
@@ -268,12 +268,17 @@ def _order_create(
         email=email,
         placed_by=placed_by,
         total_items=sum(wanted.values()),
-        total_amount=sum((line.line_total for line in lines), Decimal("0.00")),
+        total_amount=_lines_total(lines),
     )
     for line in lines:
         line.order = order
     OrderItem.objects.bulk_create(lines)
     return order, lines
+
+
+def _lines_total(lines: list[OrderItem]) -> Decimal:
+    """The order's stored total_amount: requested quantities at the captured unit prices."""
+    return sum((line.line_total for line in lines), Decimal("0.00"))
 
 
 def _order_reject(*, order: Order, lines: list[OrderItem], shortfalls: dict[int, int]) -> None:
