@@ -314,11 +314,17 @@ def _response_key(namespace: str, request: HttpRequest) -> str:
 
 def _response_lookup(request: HttpRequest) -> search_cache.Lookup | None:
     """The cached search response to this request, or None when the cache is down."""
+    key = _response_key(SEARCH_RESPONSES, request)
+    recent = search_cache.recent_responses.get(key)
+    if recent is not None:
+        return recent
     try:
-        return search_cache.lookup(_response_key(SEARCH_RESPONSES, request))
+        found = search_cache.lookup(key)
     except Exception:
         logger.warning("search cache unavailable; answering uncached", exc_info=True)
         return None
+    search_cache.recent_responses.keep(found)
+    return found
 
 
 def _cached_response(request: HttpRequest, cached: search_cache.Lookup | None) -> bytes | None:

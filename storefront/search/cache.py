@@ -6,7 +6,9 @@ always read live for the page's ids, and searches filtered by ``in_stock`` are n
 all. Each entry records the catalog version it was computed under, which product and category
 writes bump, so catalog edits show up at once too; bulk loads that bypass signals are covered by
 the TTL (``SEARCH_CACHE_TTL``). The version and the entry are read together in one MGET, so a
-hit costs one cache round trip.
+hit costs one cache round trip; a search response read in the last second
+(``SEARCH_PROCESS_CACHE_MS``) is reused by the process without one (``RecentEntries``), so a
+catalog edit made through another process can take that long to show.
 
 A cache that is down or failing only costs speed: every error is logged and the caller
 computes the value itself.
@@ -46,6 +48,7 @@ def catalog_version_bump() -> None:
 
 
 def _incr_catalog_version() -> None:
+    recent_responses.clear()
     try:
         cache.incr(CATALOG_VERSION_KEY)
     except ValueError:
@@ -100,6 +103,47 @@ def remember(found: Lookup, value: Any) -> None:
         cache.set(found.key, (version, value), timeout=settings.SEARCH_CACHE_TTL)
     except Exception:
         logger.warning("search cache write failed", exc_info=True)
+
+
+class RecentEntries:
+    """Entries this process read from the cache recently, reused for SEARCH_PROCESS_CACHE_MS
+    without a round trip to it. A catalog edit committed by this process clears them at once
+    (`_incr_catalog_version`); one committed by another process shows once they expire.
+
+    Shared by the threads of the process: each operation is one dict call, atomic under the GIL.
+    """
+
+    MAX_ENTRIES = 1000  # more than that within the time they are kept: start afresh
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: dict[str, tuple[float, Lookup]] = {}
+        self._clock = clock
+
+    def get(self, key: str) -> Lookup | None:
+        kept = self._entries.get(key)
+        if kept is None:
+            return None
+        expires_at, found = kept
+        if expires_at <= self._clock():
+            self._entries.pop(key, None)
+            return None
+        return found
+
+    def keep(self, found: Lookup) -> None:
+        """Keeps a hit (a miss is not kept)."""
+        lifetime = settings.SEARCH_PROCESS_CACHE_MS / 1000
+        if found.value is None or lifetime <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[found.key] = (self._clock() + lifetime, found)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+# Search responses (storefront.search.api), whose hits then read only the live stock.
+recent_responses = RecentEntries()
 
 
 def get_or_compute(namespace: str, params: Mapping[str, Any], compute: Callable[[], T]) -> T:

@@ -11,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.utils.urls import replace_query_param
 
+from storefront.catalog.models import Product
+from storefront.search import cache as search_cache
 from storefront.search.cache import CATALOG_VERSION_KEY, catalog_version
 from storefront.stores.models import Inventory, Store
 
@@ -227,12 +229,73 @@ def redis_commands(monkeypatch) -> list[str]:
 
 
 @requires_redis
-def test_a_cached_search_costs_one_redis_round_trip(api_client, store, redis_commands):
+def test_a_cached_search_costs_one_redis_round_trip(api_client, store, redis_commands, settings):
+    settings.SEARCH_PROCESS_CACHE_MS = 0  # no copy kept by the process
     params = {"q": "pro", "store_id": store.pk}
     get_json(api_client, SEARCH, params)
     redis_commands.clear()
     get_json(api_client, SEARCH, params)
     assert redis_commands == ["MGET"]  # the catalog version and the response
+
+
+@requires_redis
+def test_a_search_read_from_redis_is_reused_by_the_process_with_live_stock(
+    api_client, store, search_catalog, redis_commands
+):
+    params = {"q": "pro", "store_id": store.pk}
+    get_json(api_client, SEARCH, params)  # computed and stored in Redis
+    get_json(api_client, SEARCH, params)  # read from Redis, kept by the process
+    Inventory.objects.filter(store=store, product=search_catalog["exact"]).update(quantity=3)
+    redis_commands.clear()
+    with CaptureQueriesContext(connection) as queries:
+        body = get_json(api_client, SEARCH, params)
+    assert redis_commands == []
+    assert not searched_products(queries)
+    assert body["results"][0]["store_quantity"] == 3  # the stock is still read live
+
+
+@pytest.fixture
+def process_clock(monkeypatch) -> list[float]:
+    """The clock of the process's kept responses, moved by the test: now[0] += seconds."""
+    now = [1000.0]
+    monkeypatch.setattr(search_cache.recent_responses, "_clock", lambda: now[0])
+    return now
+
+
+def test_an_edit_through_another_process_shows_once_the_kept_copy_expires(
+    api_client, search_catalog, settings, process_clock
+):
+    settings.SEARCH_PROCESS_CACHE_MS = 1000
+    params = {"q": "pro"}
+    get_json(api_client, SEARCH, params)
+    get_json(api_client, SEARCH, params)  # now kept by this process
+    # What another process's edit leaves behind: the row changed and the shared version moved,
+    # but this process ran no on_commit hook, so its copies stay.
+    Product.objects.filter(pk=search_catalog["exact"].pk).update(title="Pro Renamed")
+    _incr_shared_catalog_version()
+
+    process_clock[0] += 0.9
+    assert get_json(api_client, SEARCH, params)["results"][0]["title"] == "Pro"
+    process_clock[0] += 0.2
+    titles = [item["title"] for item in get_json(api_client, SEARCH, params)["results"]]
+    assert "Pro Renamed" in titles and "Pro" not in titles
+
+
+def test_an_edit_through_this_process_drops_its_kept_copies_at_once(
+    api_client, search_catalog, django_capture_on_commit_callbacks
+):
+    params = {"q": "pro"}
+    get_json(api_client, SEARCH, params)
+    get_json(api_client, SEARCH, params)
+    with django_capture_on_commit_callbacks(execute=True):
+        search_catalog["exact"].title = "Pro Renamed"
+        search_catalog["exact"].save()
+    titles = [item["title"] for item in get_json(api_client, SEARCH, params)["results"]]
+    assert "Pro Renamed" in titles
+
+
+def _incr_shared_catalog_version() -> None:
+    cache.set(CATALOG_VERSION_KEY, catalog_version() + 1, timeout=None)
 
 
 @requires_redis
