@@ -1,4 +1,5 @@
-"""CPU per request of the framework floor and the cached search and suggest hits, in-process.
+"""CPU per request of the framework floor, the cached search and suggest hits and an order,
+in-process.
 
     .venv/bin/python bench/hitcost.py [--database storefront_bench_quick] [--rounds 20]
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/hitcost.%p \\
@@ -48,6 +49,8 @@ def environ_for(line: workloads.RequestLine, *, port: int) -> Environ:
     """What gunicorn hands Django for the request wrk sends (bench/replay.lua's headers)."""
     url = urlsplit(line.path)
     return {
+        "CONTENT_LENGTH": str(len(line.body.encode())),
+        "storefront.body": line.body.encode(),
         "REQUEST_METHOD": line.method,
         "SCRIPT_NAME": "",
         "PATH_INFO": url.path,
@@ -66,16 +69,17 @@ def environ_for(line: workloads.RequestLine, *, port: int) -> Environ:
     }
 
 
-def sender(application: Callable, environs: list[Environ]) -> Send:
-    """Sends `count` requests, cycling through `environs`, and checks each answered 200."""
+def sender(application: Callable, environs: list[Environ], *, expect: str = "200") -> Send:
+    """Sends `count` requests, cycling through `environs`, and checks each one's status."""
 
     def start_response(status: str, headers: list, exc_info: object = None) -> None:
-        if not status.startswith("200"):
-            raise RuntimeError(f"expected 200, got {status}")
+        if not status.startswith(expect):
+            raise RuntimeError(f"expected {expect}, got {status}")
 
     def send(count: int) -> None:
         for index in range(count):
-            environ = dict(environs[index % len(environs)], **{"wsgi.input": io.BytesIO()})
+            environ = environs[index % len(environs)]
+            environ = dict(environ, **{"wsgi.input": io.BytesIO(environ["storefront.body"])})
             response = application(environ, start_response)
             for _ in response:
                 pass
@@ -128,6 +132,17 @@ def instructions(senders: dict[str, Send], *, requests: int) -> None:
         print(f"  {name:15} {counts[name]:7.0f}{ratio}")
 
 
+def order_lines() -> list[workloads.RequestLine]:
+    """orders-hot-10's kind of orders, on products stocked so deep that every order is
+    confirmed: each request then runs the same code."""
+    from bench import dataset
+
+    products = dataset.hot_products(store_id=run.HOT_STORE, count=10)
+    dataset.stock_set(store_id=run.HOT_STORE, product_ids=products, quantity=10**9)
+    orders = workloads.multi_sku_orders(product_ids=products, count=20)
+    return workloads.order_requests(store_id=run.HOT_STORE, orders=orders)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", default=run.QUICK.database)
@@ -165,10 +180,15 @@ def main() -> None:
         "floor-django": [workloads.get("/bench/floor/")],
         "search-cached": workloads.hot_search(count=20, stores=stores),
         "suggest-cached": workloads.hot_suggest(count=20),
+        "order-place": order_lines(),
     }
     cache.clear()  # no entries written by older code
     senders = {
-        name: sender(application, [environ_for(line, port=args.port) for line in lines])
+        name: sender(
+            application,
+            [environ_for(line, port=args.port) for line in lines],
+            expect="201" if name == "order-place" else "200",
+        )
         for name, lines in scenarios.items()
     }
     for send in senders.values():

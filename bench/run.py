@@ -367,6 +367,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
+    parser.add_argument(
+        "--worker-class", choices=["gthread", "sync"], default="gthread", help="sync: --threads 1"
+    )
     parser.add_argument("--connections", type=int, default=32, help="for floor and cached paths")
     parser.add_argument("--uncached-connections", type=int, default=8)
     parser.add_argument("--listing-connections", type=int, default=16)
@@ -428,7 +431,7 @@ def main() -> None:
     stack = Stack(
         StackConfig(
             port=args.port, workers=args.workers, threads=args.threads, env=env,
-            log_dir=RESULTS / "logs",
+            log_dir=RESULTS / "logs", worker_class=args.worker_class,
         )
     )  # fmt: skip
     bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
@@ -440,7 +443,10 @@ def main() -> None:
     if "floors" not in selected:
         selected.insert(0, "floors")  # every ratio needs it
     try:
-        print(f"starting gunicorn ({args.workers} workers x {args.threads} threads) + celery")
+        print(
+            f"starting gunicorn ({args.workers} {args.worker_class} workers x {args.threads} "
+            "threads) + celery"
+        )
         stack.start(email_backend=FAST_EMAIL)
         for step in selected:
             getattr(bench, step)()
@@ -454,7 +460,7 @@ def main() -> None:
         "machine": machine_info(),
         "dataset": vars(profile.size) | {"history_orders_store_1": profile.listing_orders},
         "server": {
-            "gunicorn": f"{args.workers} workers x {args.threads} gthread threads",
+            "gunicorn": f"{args.workers} workers x {args.threads} {args.worker_class} threads",
             "celery": "1 worker, prefork concurrency 2, beat",
             "debug": False,
             "extra_env": extra_env,

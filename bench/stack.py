@@ -23,6 +23,7 @@ class StackConfig:
     threads: int
     env: dict[str, str]
     log_dir: Path
+    worker_class: str = "gthread"  # or "sync": one request at a time per process, no threads
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Stack:
                 str(VENV_BIN / "gunicorn"), "config.wsgi:application",
                 "--bind", f"127.0.0.1:{self.config.port}",
                 "--workers", str(self.config.workers),
-                "--worker-class", "gthread", "--threads", str(self.config.threads),
+                "--worker-class", self.config.worker_class, "--threads", str(self.config.threads),
                 "--backlog", "2048", "--keep-alive", "30", "--timeout", "60",
             ],
             env=env,
