@@ -1,13 +1,17 @@
+from collections.abc import Mapping
+
 from django.conf import settings
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.fields import empty
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -127,16 +131,51 @@ def _order_response(order_id: int) -> Response:
     return Response(OrderOutputSerializer(order_detail(order_id=order_id)).data)
 
 
+@extend_schema_serializer(component_name="OrderPlaceLine")
+class OrderLineInputSerializer(serializers.Serializer):
+    """One line of an order."""
+
+    # The schema of a line; OrderLineField validates lines with these very fields.
+
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+
+@extend_schema_field(OrderLineInputSerializer)
+class OrderLineField(serializers.Field):
+    """One line, validated by `OrderLineInputSerializer`'s declared fields themselves.
+
+    A nested serializer would deep-copy its fields for every request, which, with the line
+    validation, was a fifth of an order's CPU. Unbound fields keep no state while validating,
+    so every request can share them.
+    """
+
+    default_error_messages = {"invalid": "Invalid data. Expected a dictionary, but got {datatype}."}
+
+    def to_internal_value(self, data: object) -> OrderLine:
+        if not isinstance(data, Mapping):
+            self.fail("invalid", datatype=type(data).__name__)
+        line, errors = {}, {}
+        for name, field in OrderLineInputSerializer._declared_fields.items():
+            try:
+                line[name] = field.run_validation(data.get(name, empty))
+            except ValidationError as error:
+                errors[name] = error.detail
+        if errors:
+            raise ValidationError(errors)
+        return OrderLine(**line)
+
+
 class OrderPlaceApi(APIView):
     @extend_schema_serializer(component_name="OrderPlaceInput")
     class InputSerializer(serializers.Serializer):
-        @extend_schema_serializer(component_name="OrderPlaceLine")
-        class LineSerializer(serializers.Serializer):
-            product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
-            quantity = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
-
         store = StrictIntegerField(min_value=1, max_value=MAX_ID)
-        items = LineSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
+        items = serializers.ListField(
+            child=OrderLineField(),
+            allow_empty=False,
+            min_length=1,  # for the schema (minItems); allow_empty=False gives the error
+            max_length=settings.ORDER_MAX_LINES,
+        )
         email = serializers.EmailField(required=False, allow_blank=True, default="")
 
     @extend_schema(
@@ -205,7 +244,7 @@ class OrderPlaceApi(APIView):
         data = serializer.validated_data
         placement = order_place(
             store_id=data["store"],
-            items=[OrderLine(**line) for line in data["items"]],
+            items=data["items"],
             email=data["email"],
             placed_by=request.user if request.user.is_authenticated else None,
             idempotency_key=_idempotency_key(request),

@@ -203,6 +203,19 @@ def test_unknown_product_error_points_at_the_line(api_client, shop):
     }
 
 
+def test_a_bad_line_error_names_the_line_and_the_field(api_client, shop):
+    good = {"product_id": shop.laptop.pk, "quantity": 1}
+    lines = [good, {"product_id": shop.laptop.pk, "quantity": "2"}, "laptop", {"quantity": 1}]
+    response = api_client.post("/orders/", {"store": shop.store.pk, "items": lines}, format="json")
+    assert response.json()["error"]["fields"] == {
+        "items": {
+            "1": {"quantity": ["A valid integer is required."]},
+            "2": ["Invalid data. Expected a dictionary, but got str."],
+            "3": {"product_id": ["This field is required."]},
+        }
+    }
+
+
 @pytest.mark.parametrize(
     "raw",
     [b"", b"{", b'{"store": 1, "items": [}', b"null", b"\xff\xfe"],
