@@ -212,6 +212,13 @@ class Bench:
             floor="floor-django",
             description="20 popular searches (q, price, category, store_id), cache warm",
         )  # fmt: skip
+        catalog_only = workloads.hot_search(count=20, stores=stores, with_store=False)
+        self.warm(catalog_only)
+        self.http(
+            "search-cached-no-store", catalog_only, connections=self.args.connections,
+            group="search", floor="floor-django",
+            description="the same 20 searches without store_id: no live stock to read",
+        )  # fmt: skip
         suggest = workloads.hot_suggest(count=20)
         self.warm(suggest)
         self.http(

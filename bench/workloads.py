@@ -71,13 +71,19 @@ def uncached_search(*, count: int, stores: int, seed: int = 1) -> list[RequestLi
     return lines
 
 
-def hot_search(*, count: int, stores: int, seed: int = 2) -> list[RequestLine]:
-    """A few popular searches. Without in_stock: in-stock searches are never cached by design."""
+def hot_search(
+    *, count: int, stores: int, seed: int = 2, with_store: bool = True
+) -> list[RequestLine]:
+    """A few popular searches. Without in_stock: in-stock searches are never cached by design.
+    `with_store=False`: the same searches without store_id (no live stock to read)."""
     rng = random.Random(seed)
-    return [
-        get("/api/search/products/", **_search_params(rng, stores=stores, in_stock=False))
-        for _ in range(count)
-    ]
+    lines = []
+    for _ in range(count):
+        params = _search_params(rng, stores=stores, in_stock=False)
+        if not with_store:
+            del params["store_id"]
+        lines.append(get("/api/search/products/", **params))
+    return lines
 
 
 def hot_suggest(*, count: int, seed: int = 3) -> list[RequestLine]:
