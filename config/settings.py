@@ -214,6 +214,7 @@ REST_FRAMEWORK = {
         else ["rest_framework.renderers.JSONRenderer"]
     ),
     "DEFAULT_PARSER_CLASSES": ["storefront.common.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "storefront.common.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "storefront.common.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "storefront.common.pagination.PageNumberPagination",

@@ -8,18 +8,14 @@ those requests first, from its cache, and hands every other request to DRF uncha
 """
 
 import functools
-from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-# Accept headers for which DRF's content negotiation picks JSONRenderer as it is (no header is
-# */*): anything else, even JSON with parameters, is left to DRF.
-_PLAIN_JSON_ACCEPTS = frozenset({"*/*", "application/json"})
+from storefront.common.negotiation import accepts_plain_json
 
 
 class EarlyAnswerMixin:
@@ -52,8 +48,7 @@ def _drf_changes_nothing(view: APIView, request: HttpRequest) -> bool:
     return (
         request.method == "GET"
         and _anonymous_to_drf(request)
-        and request.META.get("HTTP_ACCEPT", "*/*") in _PLAIN_JSON_ACCEPTS
-        and not _may_name_a_format(request)
+        and accepts_plain_json(request)
         and _lets_anonymous_json_in(type(view))
     )
 
@@ -68,13 +63,6 @@ def _anonymous_to_drf(request: HttpRequest) -> bool:
         and "HTTP_AUTHORIZATION" not in request.META
         and not request.user.is_authenticated
     )
-
-
-def _may_name_a_format(request: HttpRequest) -> bool:
-    # `?format=` overrides the negotiation. Searching the decoded query string for the name
-    # also catches an encoded spelling of it, without parsing the query string.
-    name = api_settings.URL_FORMAT_OVERRIDE
-    return bool(name) and name in unquote(request.META.get("QUERY_STRING", ""))
 
 
 @functools.cache
