@@ -250,6 +250,9 @@ SUGGEST_RATE_WINDOW = env_int("SUGGEST_RATE_WINDOW", 60)
 # Confirmation emails: the outbox drain picks up PENDING rows untouched for this long.
 ORDER_EMAIL_DRAIN_AFTER_SECONDS = env_int("ORDER_EMAIL_DRAIN_AFTER_SECONDS", 30)
 ORDER_EMAIL_MAX_ATTEMPTS = env_int("ORDER_EMAIL_MAX_ATTEMPTS", 10)
+# The send task starts this long after the order that asked for it, so that the orders of the
+# next moment share its batch (one task, one transaction per 100 emails) instead of one each.
+ORDER_EMAIL_BATCH_WINDOW_MS = env_int("ORDER_EMAIL_BATCH_WINDOW_MS", 1000)
 
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -50,16 +50,18 @@ def order_emails_dispatch() -> bool:
     rows has committed (never before: the task could look for them before they exist).
 
     Publishes one `send_pending_order_emails` unless one is already queued and not started
-    (Redis SET NX), so a burst of orders costs one publish. Without an answer from Redis it
-    publishes anyway. Never raises: returns False when the publish failed (broker down), and
-    the rows then wait for the periodic drain.
+    (Redis SET NX), so a burst of orders costs one publish. The task starts after
+    ORDER_EMAIL_BATCH_WINDOW_MS, so the orders committed meanwhile share it. Without an answer
+    from Redis it publishes anyway. Never raises: returns False when the publish failed (broker
+    down), and the rows then wait for the periodic drain.
     """
     if not _dispatch_key_set():
         return True
     from storefront.notifications.tasks import send_pending_order_emails  # imports us
 
     try:
-        send_pending_order_emails.apply_async(retry=False)
+        window = settings.ORDER_EMAIL_BATCH_WINDOW_MS / 1000
+        send_pending_order_emails.apply_async(retry=False, countdown=window or None)
     except Exception:
         # Runs after commit: the order already succeeded and must be answered as such. The
         # key stays until it expires, so an outage costs one failed publish a minute instead

@@ -52,13 +52,22 @@ def private_broker(tmp_path):
     use_broker(previous)
 
 
-@pytest.fixture
-def published():
-    """Names of the tasks this process published to the broker, in order (eager runs aside)."""
-    names: list[str] = []
+class Published(list):
+    """Names of the tasks published, in order; `etas` holds each one's ETA header (or None)."""
 
-    def record(sender: str, **_) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.etas: list[str | None] = []
+
+
+@pytest.fixture
+def published() -> Published:
+    """The tasks this process published to the broker, in order (eager runs aside)."""
+    names = Published()
+
+    def record(sender: str, headers: dict | None = None, **_) -> None:
         names.append(sender)
+        names.etas.append((headers or {}).get("eta"))
 
     before_task_publish.connect(record, weak=False)
     yield names

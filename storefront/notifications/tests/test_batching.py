@@ -4,7 +4,7 @@ none sent twice by concurrent senders, and Redis only ever saves publishes."""
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -61,6 +61,22 @@ def test_a_burst_of_orders_publishes_one_task_and_every_email_goes_out_once(
         runs.wait_for(2)
     assert sent_subjects() == subjects_of(burst + later)
     assert set(OrderEmail.objects.values_list("status", "attempts")) == {("SENT", 1)}
+
+
+@requires_redis
+@pytest.mark.parametrize("window_ms", [1000, 0])
+def test_the_send_task_starts_after_the_batch_window(
+    shop, private_broker, published, settings, window_ms
+):
+    settings.ORDER_EMAIL_BATCH_WINDOW_MS = window_ms
+    asked_at = datetime.now(UTC)
+    buy_a_mouse(shop, "first@example.com")
+    assert published == [SEND_TASK]
+    if window_ms == 0:
+        assert published.etas == [None]
+    else:
+        delay = datetime.fromisoformat(published.etas[0]) - asked_at
+        assert timedelta(seconds=0.9) <= delay <= timedelta(seconds=1.5)
 
 
 def test_an_order_committed_while_the_task_runs_still_gets_its_email(
