@@ -202,12 +202,19 @@ def deadlocks_so_far(*, url: str) -> int:
 
 
 def emails_skip(*, after_order_id: int) -> None:
+    """Marks the PENDING emails of these orders SKIPPED, except those a worker is sending now
+    (locked): with the 2 s backend its batch would hold this UPDATE for minutes."""
+    from django.db import transaction
+
     from storefront.notifications.models import OrderEmail
 
-    pending = OrderEmail.objects.filter(
-        status=OrderEmail.Status.PENDING, order_id__gt=after_order_id
-    )
-    pending.update(status=OrderEmail.Status.SKIPPED)
+    with transaction.atomic():
+        pending = OrderEmail.objects.select_for_update(skip_locked=True).filter(
+            status=OrderEmail.Status.PENDING, order_id__gt=after_order_id
+        )
+        OrderEmail.objects.filter(pk__in=list(pending.values_list("pk", flat=True))).update(
+            status=OrderEmail.Status.SKIPPED
+        )
 
 
 def email_counts() -> dict[str, int]:
