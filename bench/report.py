@@ -132,8 +132,8 @@ def readme_section(report: dict) -> str:
     out = [
         f"Run of {report['started_at']} ({report['mode']}, {report['wall_s']:.0f} s wall), "
         f"{report['server']['gunicorn']}, wrk with 1 thread. `vs floor`: throughput divided by "
-        "`floor-django`'s (HTTP reads; the cached search paths by `floor-django-2`'s, measured "
-        "right before them) or by the raw-SQL floor's on the same order list (orders).",
+        "`floor-django`'s (HTTP reads) or by the raw-SQL floor's on the same order list (orders); "
+        "`floor-django-2` is the floor again after the search paths, to show the machine's drift.",
         "",
         markdown_table(report),
         "",
