@@ -132,17 +132,6 @@ def instructions(senders: dict[str, Send], *, requests: int) -> None:
         print(f"  {name:15} {counts[name]:7.0f}{ratio}")
 
 
-def order_lines() -> list[workloads.RequestLine]:
-    """orders-hot-10's kind of orders, on products stocked so deep that every order is
-    confirmed: each request then runs the same code."""
-    from bench import dataset
-
-    products = dataset.hot_products(store_id=run.HOT_STORE, count=10)
-    dataset.stock_set(store_id=run.HOT_STORE, product_ids=products, quantity=10**9)
-    orders = workloads.multi_sku_orders(product_ids=products, count=20)
-    return workloads.order_requests(store_id=run.HOT_STORE, orders=orders)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", default=run.QUICK.database)
@@ -180,7 +169,8 @@ def main() -> None:
         "floor-django": [workloads.get("/bench/floor/")],
         "search-cached": workloads.hot_search(count=20, stores=stores),
         "suggest-cached": workloads.hot_suggest(count=20),
-        "order-place": order_lines(),
+        # Always confirmed, so that every request runs the same code.
+        "order-place": run.always_confirmed_orders(store_id=run.HOT_STORE, count=20),
     }
     cache.clear()  # no entries written by older code
     senders = {

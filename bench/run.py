@@ -288,11 +288,9 @@ class Bench:
         """Orders in another store first, as every other path is warmed: a new worker's first
         orders pay one-time costs (Django compiles its email regex lazily, once per thread
         that gets there first, ~60 ms each) that would otherwise land in the short hot-SKU runs."""
-        products = dataset.hot_products(store_id=WARM_STORE, count=10)
-        dataset.stock_set(store_id=WARM_STORE, product_ids=products, quantity=10**9)
-        orders = workloads.multi_sku_orders(product_ids=products, count=100)
+        lines = always_confirmed_orders(store_id=WARM_STORE, count=100)
         marker = dataset.last_order_id()
-        self.warm(workloads.order_requests(store_id=WARM_STORE, orders=orders))
+        self.warm(lines)
         dataset.emails_skip(after_order_id=marker)  # their sending must not overlap the runs
 
     @property
@@ -348,6 +346,15 @@ class Bench:
             "SENT", 0
         )
         result["checks"]["emails_pending_at_end"] = after.get("PENDING", 0)
+
+
+def always_confirmed_orders(*, store_id: int, count: int) -> list[workloads.RequestLine]:
+    """orders-hot-10's kind of orders on the store's first 10 products, stocked so deep that
+    every one is confirmed."""
+    products = dataset.hot_products(store_id=store_id, count=10)
+    dataset.stock_set(store_id=store_id, product_ids=products, quantity=10**9)
+    orders = workloads.multi_sku_orders(product_ids=products, count=count)
+    return workloads.order_requests(store_id=store_id, orders=orders)
 
 
 def ratios(results: list[dict]) -> None:

@@ -20,12 +20,12 @@ PLAIN_JSON_ACCEPTS = frozenset({"*/*", "application/json"})
 
 def accepts_plain_json(request: HttpRequest) -> bool:
     """The client takes the first renderer's plain JSON as DRF would give it."""
-    return request.META.get("HTTP_ACCEPT", "*/*") in PLAIN_JSON_ACCEPTS and not may_name_a_format(
+    return request.META.get("HTTP_ACCEPT", "*/*") in PLAIN_JSON_ACCEPTS and not _may_name_a_format(
         request
     )
 
 
-def may_name_a_format(request: HttpRequest) -> bool:
+def _may_name_a_format(request: HttpRequest) -> bool:
     # `?format=` overrides the negotiation. Searching the decoded query string for the name
     # also catches an encoded spelling of it, without parsing the query string.
     name = api_settings.URL_FORMAT_OVERRIDE
