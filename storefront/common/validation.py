@@ -14,8 +14,6 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField, empty
 
-NOT_AN_OBJECT = "Invalid data. Expected a dictionary, but got {datatype}."
-
 
 def validated_by_declared_fields(
     serializer_class: type[serializers.Serializer], data: object
@@ -23,8 +21,25 @@ def validated_by_declared_fields(
     """What `serializer_class(data=data)` would hold as `validated_data`; raises the same
     ValidationError (errors keyed by field) when it would not be valid."""
     if not isinstance(data, Mapping):
-        message = NOT_AN_OBJECT.format(datatype=type(data).__name__)
-        raise ValidationError({"non_field_errors": [message]}, code="invalid")
+        raise ValidationError({"non_field_errors": [_not_an_object(data)]}, code="invalid")
+    return _validated_fields(serializer_class, data)
+
+
+class DeclaredFieldsObject(serializers.Field):
+    """A nested object validated by `serializer_class`'s declared fields (see the module), for
+    use as a ListField's child; decorate it with `extend_schema_field(serializer_class)`."""
+
+    serializer_class: type[serializers.Serializer]
+
+    def to_internal_value(self, data: object) -> Any:
+        if not isinstance(data, Mapping):  # as a list item, the item's own error
+            raise ValidationError([_not_an_object(data)], code="invalid")
+        return _validated_fields(self.serializer_class, data)
+
+
+def _validated_fields(
+    serializer_class: type[serializers.Serializer], data: Mapping
+) -> dict[str, Any]:
     values, errors = {}, {}
     for name, field in serializer_class._declared_fields.items():
         try:
@@ -38,18 +53,5 @@ def validated_by_declared_fields(
     return values
 
 
-class DeclaredFieldsObject(serializers.Field):
-    """A nested object validated by `serializer_class`'s declared fields (see the module), for
-    use as a ListField's child; decorate it with `extend_schema_field(serializer_class)`."""
-
-    serializer_class: type[serializers.Serializer]
-
-    def to_internal_value(self, data: object) -> Any:
-        try:
-            return validated_by_declared_fields(self.serializer_class, data)
-        except ValidationError as error:
-            detail = error.detail
-            # As a list item, a body that is no object is the item's own error.
-            if isinstance(detail, dict) and list(detail) == ["non_field_errors"]:
-                raise ValidationError(detail["non_field_errors"]) from None
-            raise
+def _not_an_object(data: object) -> str:
+    return f"Invalid data. Expected a dictionary, but got {type(data).__name__}."
