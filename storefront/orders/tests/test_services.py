@@ -104,6 +104,16 @@ def test_unknown_product_raises_a_field_error_and_writes_nothing(shop):
     assert stock_of(shop.store, shop.laptop) == 5
 
 
+def test_the_one_statement_is_planned_once_per_connection(shop, placement):
+    """The statement runs inside `orders_place` with a generic plan (migration 0004): with
+    custom plans PostgreSQL planned it again for every order, a third of its CPU per order."""
+    if placement != "one-statement":
+        pytest.skip("the ORM transaction is plain Django queries")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig FROM pg_proc WHERE proname = 'orders_place'")
+        assert cursor.fetchall() == [(["plan_cache_mode=force_generic_plan"],)]
+
+
 @pytest.mark.parametrize("items", [[], [OrderLine(1, 0)], [OrderLine(1, -2)]])
 def test_empty_or_non_positive_lines_are_refused(shop, items):
     with pytest.raises(ValidationError):
