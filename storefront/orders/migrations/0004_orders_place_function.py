@@ -2,7 +2,7 @@
 
 Sent as a prepared statement, the statement was planned again on every order: its array
 parameters (product ids, quantities) give custom plans a lower estimate than the generic plan,
-so PostgreSQL kept choosing them, and planning took about a third of its CPU per order. The
+so PostgreSQL kept choosing them, and planning took about half of its CPU per order. The
 function runs it with `plan_cache_mode = force_generic_plan`: one plan per connection, reused.
 The statement itself is described in storefront/orders/placement_sql.py; a later change to it,
 or to a table it writes, is a new migration replacing this function.

@@ -106,7 +106,7 @@ def test_unknown_product_raises_a_field_error_and_writes_nothing(shop):
 
 def test_the_one_statement_is_planned_once_per_connection(shop, placement):
     """The statement runs inside `orders_place` with a generic plan (migration 0004): with
-    custom plans PostgreSQL planned it again for every order, a third of its CPU per order."""
+    custom plans PostgreSQL planned it again for every order, half of its CPU per order."""
     if placement != "one-statement":
         pytest.skip("the ORM transaction is plain Django queries")
     with connection.cursor() as cursor:
