@@ -1,4 +1,6 @@
 import logging
+import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -117,6 +119,30 @@ def test_backend_failure_is_recorded_and_left_pending_for_the_drain(place_order,
     outbox.refresh_from_db()
     assert (outbox.status, outbox.attempts) == ("SENT", 2)
     assert len(mail.outbox) == 1
+
+
+@pytest.fixture
+def silent_mail_server():
+    """A TCP port that accepts connections (the kernel's backlog) and never says a word."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+def test_a_mail_server_that_hangs_fails_the_attempt_after_email_timeout(
+    place_order, settings, silent_mail_server
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", silent_mail_server
+    settings.EMAIL_TIMEOUT = 0.5
+    outbox = outbox_of(place_order(email="ann@example.com"))
+
+    started = time.monotonic()
+    assert order_emails_send_pending() == 1
+
+    assert time.monotonic() - started < 5  # without a timeout: blocked for good, rows locked
+    outbox.refresh_from_db()
+    assert (outbox.status, outbox.attempts) == ("PENDING", 1)
+    assert "timed out" in outbox.last_error
 
 
 def test_one_refused_email_does_not_hold_back_the_rest_of_its_batch(place_order, settings):
