@@ -53,7 +53,7 @@ class Stack:
                 "--bind", f"127.0.0.1:{self.config.port}",
                 "--workers", str(self.config.workers),
                 "--worker-class", self.config.worker_class, "--threads", str(self.config.threads),
-                "--backlog", "2048", "--keep-alive", "30", "--timeout", "60",
+                "--backlog", "2048", "--keep-alive", "30", "--timeout", "60", "--reuse-port",
             ],
             env=env,
             log=self.config.log_dir / "gunicorn.log",

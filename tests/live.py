@@ -249,8 +249,9 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         args = [str(BIN / "gunicorn"), "config.wsgi:application"]
         args += ["--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
-        # As deployed (Dockerfile): threads in each worker, each with its own DB connection.
-        args += ["--worker-class", "gthread", "--threads", "8"]
+        # As deployed (Dockerfile): threads in each worker, each with its own DB connection, and
+        # a listening socket per worker.
+        args += ["--worker-class", "gthread", "--threads", "8", "--reuse-port"]
         args += ["--timeout", "60", "--graceful-timeout", "5", *self.extra_args]
         self.process = _spawn(args, env=self.env, log=self.log)
         try:
@@ -263,12 +264,21 @@ class Gunicorn:
     def _healthy(self) -> bool:
         if self.process is None or self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-4000:]}")
-        # Our own master listens, not another session's server that took the port meanwhile.
-        listening = f"Listening at: {self.base_url} ({self.process.pid})"
         return (
-            listening in self.log.read_text()
+            self._listening()
             and requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
         )
+
+    def _listening(self) -> bool:
+        """Our own workers listen, not another session's server that took the port meanwhile:
+        with --reuse-port each worker binds its own socket, so every listener on the port must
+        be one of the workers our master booted."""
+        workers = set(re.findall(r"Booting worker with pid: (\d+)", self.log.read_text()))
+        shown = subprocess.run(
+            ["ss", "-tlnpH", f"sport = :{self.port}"], capture_output=True, text=True, check=True
+        ).stdout
+        listeners = set(re.findall(r"pid=(\d+),", shown))
+        return bool(listeners) and listeners <= workers
 
     def stop(self) -> None:
         if self.process is not None:
