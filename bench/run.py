@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,9 @@ SLOW_EMAIL = "bench.slow_email.SlowEmailBackend"
 LISTING_STORE = 1  # its staff token is the seeded one
 HOT_STORE = 2
 WARM_STORE = 3  # orders that warm the workers up, away from the hot store's rows
+FLOOR_PATH = "/bench/floor/"
+# Slices of the scenario and of its floor, alternated (Bench.paired, Bench.orders).
+PAIRED_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,19 @@ class Bench:
         pids["redis"] = processes_named("redis-server")
         return pids
 
-    def measure(self, name: str, run, **info) -> dict:
-        """Runs one load, accounting for the CPU of every process involved."""
+    def record(self, result: dict) -> dict:
+        self.results.append(result)
+        load = result["latency_ms"]
+        print(
+            f"  {result['name']:<22} {result['throughput_rps']:>9.1f} req/s  p50 {load['p50']:.1f}"
+            f" ms  p99 {load['p99']:.1f} ms  errors {result['errors']}"
+            f"  loadgen CPU {result['loadgen_cpu_pct_of_one_core']}%",
+            flush=True,
+        )
+        return result
+
+    def measured(self, name: str, run, **info) -> dict:
+        """One load's result, with the CPU of every process involved (not recorded)."""
         with CpuSampler(self._watched_pids) as sampler:
             load: LoadResult = run()
         cpu = {
@@ -117,21 +132,25 @@ class Bench:
             "cpu_s": cpu,
             "loadgen_cpu_pct_of_one_core": round(100 * load.loadgen_cpu_s / load.duration_s, 1),
         }
-        self.results.append(result)
-        print(
-            f"  {name:<22} {result['throughput_rps']:>9.1f} req/s  p50 {load.latency_ms['p50']:.1f}"
-            f" ms  p99 {load.latency_ms['p99']:.1f} ms  errors {result['errors']}"
-            f"  loadgen CPU {result['loadgen_cpu_pct_of_one_core']}%",
-            flush=True,
-        )
         return result
 
     def http(
         self, name: str, lines: list, *, connections: int, budget: int = 0, token: bool = False,
-        duration: int | None = None, **info,
+        duration: float | None = None, **info,
     ) -> dict:  # fmt: skip
+        """One wrk run of `lines`, recorded."""
+        return self.record(
+            self.load(name, lines, connections=connections, budget=budget, token=token,
+                      duration=duration, **info)
+        )  # fmt: skip
+
+    def load(
+        self, name: str, lines: list, *, connections: int, budget: int = 0, token: bool = False,
+        duration: float | None = None, **info,
+    ) -> dict:  # fmt: skip
+        """One wrk run of `lines`, measured but not recorded."""
         path = workloads.write_requests(WORK / f"{name}.req", lines)
-        return self.measure(
+        return self.measured(
             name,
             lambda: run_wrk(
                 wrk=self.wrk, base_url=self.stack.base_url, requests_file=path,
@@ -141,6 +160,21 @@ class Bench:
             concurrency=connections,
             **info,
         )  # fmt: skip
+
+    def paired(self, name: str, lines: list, *, connections: int, **info) -> dict:
+        """The scenario and the framework floor in alternating slices, PAIRED_ROUNDS of each
+        (the profile's duration in all for the scenario). Its ratio is the median of the rounds'
+        ratios: this shared machine's speed drifts by the minute, and a floor measured once,
+        minutes away, moved the ratios by half (bench/README.md); slices seconds apart move
+        alike."""
+        slice_s = self.profile.duration_s / PAIRED_ROUNDS
+        floor = [workloads.get(FLOOR_PATH)]
+        floors, slices = [], []
+        for _ in range(PAIRED_ROUNDS):
+            floors.append(self.load("floor-paired", floor, connections=connections,
+                                    duration=slice_s))  # fmt: skip
+            slices.append(self.load(name, lines, connections=connections, duration=slice_s, **info))
+        return self.record(with_paired_ratio(merged(slices), slices, floors))
 
     def warm(self, lines: list, *, token: bool = False) -> None:
         """Primes the cache with each request once, then lets the workers settle for 2 s."""
@@ -184,12 +218,12 @@ class Bench:
                 loadgen_cpu_s=usage.ru_utime + usage.ru_stime,
             )
 
-        return self.measure(name, run, concurrency=concurrency, **info)
+        return self.measured(name, run, concurrency=concurrency, **info)
 
     # --- scenarios -----------------------------------------------------------------------------
     def floors(self, name: str = "floor-django") -> None:
         print("framework floor", flush=True)
-        floor = [workloads.get("/bench/floor/")]
+        floor = [workloads.get(FLOOR_PATH)]
         self.warm(floor)
         self.http(
             name, floor, connections=self.args.connections, group="floor",
@@ -207,21 +241,21 @@ class Bench:
         )  # fmt: skip
         hot = workloads.hot_search(count=20, stores=stores)
         self.warm(hot)
-        self.http(
+        self.paired(
             "search-cached", hot, connections=self.args.connections, group="search",
             floor="floor-django",
             description="20 popular searches (q, price, category, store_id), cache warm",
         )  # fmt: skip
         catalog_only = workloads.hot_search(count=20, stores=stores, with_store=False)
         self.warm(catalog_only)
-        self.http(
+        self.paired(
             "search-cached-no-store", catalog_only, connections=self.args.connections,
             group="search", floor="floor-django",
             description="the same 20 searches without store_id: no live stock to read",
         )  # fmt: skip
         suggest = workloads.hot_suggest(count=20)
         self.warm(suggest)
-        self.http(
+        self.paired(
             "suggest-cached", suggest, connections=self.args.connections, group="search",
             floor="floor-django",
             description="20 popular prefixes, cache warm, rate limit raised by setting",
@@ -254,7 +288,8 @@ class Bench:
     def hot_sku(
         self, *, name: str, orders: list, stock: int, products: list[int], **info
     ) -> dict:  # fmt: skip
-        """Orders racing for the same rows; the stock ledger is checked afterwards."""
+        """Orders racing for the same rows, measured (not recorded); the stock ledger is checked
+        afterwards."""
         dataset.stock_set(store_id=HOT_STORE, product_ids=products, quantity=stock)
         marker = dataset.last_order_id()
         deadlocks = dataset.deadlocks_so_far(url=self.db_url)
@@ -263,7 +298,7 @@ class Bench:
             # It writes the outbox rows the API writes; nobody is meant to send them.
             dataset.emails_skip(after_order_id=marker)
         else:
-            result = self.http(
+            result = self.load(
                 name,
                 workloads.order_requests(store_id=HOT_STORE, orders=orders),
                 connections=self.args.buyers, budget=len(orders), duration=300, **info,
@@ -302,37 +337,45 @@ class Bench:
         single, multi = products[:1], products[1:]
         one = workloads.single_sku_orders(product_id=single[0], count=500)
         many = workloads.multi_sku_orders(product_ids=multi, count=self.profile.hot_orders)
-        print("orders: raw-SQL floor", flush=True)
-        common = {"group": "orders", "ok_statuses": {201}}
-        self.hot_sku(
-            name="raw-sql-hot-1", orders=one, stock=100, products=single, raw=True, **common,
-            description=f"psycopg, {self.server_threads} threads: 500 orders of 1 unit, "
-            "100 in stock",
-        )  # fmt: skip
-        self.hot_sku(
-            name="raw-sql-hot-10", orders=many, stock=400, products=multi, raw=True, **common,
-            description=f"psycopg, {self.server_threads} threads: random 1-4 line orders, "
-            "10 products x 400 units",
-        )  # fmt: skip
-        print("orders: API", flush=True)
+        print("orders: raw-SQL floor and API, alternated", flush=True)
         self.warm_orders()
-        self.hot_sku(
-            name="orders-hot-1", orders=one, stock=100, products=single, floor="raw-sql-hot-1",
-            description="500 concurrent buyers, 1 product with 100 units", **common,
+        common = {"group": "orders", "ok_statuses": {201}}
+        self.order_rounds(
+            raw_name="raw-sql-hot-1", api_name="orders-hot-1",
+            raw_description=f"psycopg, {self.server_threads} threads: 500 orders of 1 unit, "
+            "100 in stock",
+            api_description="500 concurrent buyers, 1 product with 100 units",
+            orders=one, stock=100, products=single, **common,
         )  # fmt: skip
-        self.hot_sku(
-            name="orders-hot-10", orders=many, stock=400, products=multi, floor="raw-sql-hot-10",
-            description=f"{self.args.buyers} concurrent buyers, random multi-item orders over "
+        self.order_rounds(
+            raw_name="raw-sql-hot-10", api_name="orders-hot-10",
+            raw_description=f"psycopg, {self.server_threads} threads: random 1-4 line orders, "
             "10 products x 400 units",
-            **common,
+            api_description=f"{self.args.buyers} concurrent buyers, random multi-item orders "
+            "over 10 products x 400 units",
+            orders=many, stock=400, products=multi, **common,
         )  # fmt: skip
         self.many_orders, self.multi_products = many, multi
+
+    def order_rounds(
+        self, *, raw_name: str, api_name: str, raw_description: str, api_description: str, **run
+    ) -> None:
+        """The raw-SQL floor and the API on the same orders, alternated PAIRED_ROUNDS times (the
+        stock reset before each run); the API's ratio is the median of the rounds' ratios."""
+        raws, apis = [], []
+        for _ in range(PAIRED_ROUNDS):
+            raws.append(self.hot_sku(name=raw_name, raw=True, description=raw_description, **run))
+            apis.append(
+                self.hot_sku(name=api_name, floor=raw_name, description=api_description, **run)
+            )
+        self.record(merged(raws))
+        self.record(with_paired_ratio(merged(apis), apis, raws))
 
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)
         self.stack.stop()
         self.stack.start(email_backend=SLOW_EMAIL)
-        self.warm([workloads.get("/bench/floor/")])
+        self.warm([workloads.get(FLOOR_PATH)])
         self.warm_orders()
         emails_before = dataset.email_counts()
         result = self.hot_sku(
@@ -346,6 +389,7 @@ class Bench:
             "SENT", 0
         )
         result["checks"]["emails_pending_at_end"] = after.get("PENDING", 0)
+        self.record(result)
 
 
 def always_confirmed_orders(*, store_id: int, count: int) -> list[workloads.RequestLine]:
@@ -357,11 +401,75 @@ def always_confirmed_orders(*, store_id: int, count: int) -> list[workloads.Requ
     return workloads.order_requests(store_id=store_id, orders=orders)
 
 
+def merged(slices: list[dict]) -> dict:
+    """One result from several runs of one scenario: counts, durations and CPU summed, each
+    latency percentile the median of the runs' (a whole's percentiles cannot be rebuilt from
+    them), stock checks summed and passed only if every run passed."""
+    first, total = slices[0], lambda key: sum(s[key] for s in slices)
+    duration = total("duration_s")
+    statuses: dict[str, int] = {}
+    for s in slices:
+        for code, count in s["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + count
+    cpu = {key: round(sum(s["cpu_s"][key] for s in slices), 2) for key in first["cpu_s"]}
+    result = {
+        **first,
+        "runs": len(slices),
+        "requests": total("requests"),
+        "duration_s": round(duration, 2),
+        "throughput_rps": round(total("requests") / duration, 1),
+        "latency_ms": {
+            p: round(statistics.median(s["latency_ms"][p] for s in slices), 2)
+            for p in first["latency_ms"]
+        },
+        "statuses": statuses,
+        "errors": total("errors"),
+        "http_5xx": total("http_5xx"),
+        "socket_errors": total("socket_errors"),
+        "cpu_s": cpu,
+        "loadgen_cpu_pct_of_one_core": round(100 * cpu["loadgen"] / duration, 1),
+    }
+    if "checks" in first:
+        checks = {
+            key: all(s["checks"][key] for s in slices)
+            if isinstance(value, bool)
+            else sum(s["checks"][key] for s in slices)
+            for key, value in first["checks"].items()
+        }
+        checks["orders_per_s"] = round(
+            (checks["orders_confirmed"] + checks["orders_rejected"]) / duration, 1
+        )
+        result["checks"] = checks
+    return result
+
+
+def with_paired_ratio(result: dict, runs: list[dict], floors: list[dict]) -> dict:
+    """`result` with its ratio to the floor: the median of each run's ratio to the floor run
+    paired with it. Also kept: each floor run's throughput and how busy the machine was
+    (cores) during each run, which tell a slow machine from a stalled one."""
+    pairs = list(zip(runs, floors, strict=True))
+    each = [run["throughput_rps"] / floor["throughput_rps"] for run, floor in pairs]
+    result["paired_floor"] = {
+        "floor_rps": [floor["throughput_rps"] for floor in floors],
+        "floor_machine_cores": [_busy_cores(floor) for floor in floors],
+        "machine_cores": [_busy_cores(run) for run in runs],
+        "ratios": [round(ratio, 3) for ratio in each],
+    }
+    result["ratio_to_floor"] = round(statistics.median(each), 3)
+    return result
+
+
+def _busy_cores(result: dict) -> float:
+    return round(result["cpu_s"]["machine"] / result["cpu_s"]["window_s"], 2)
+
+
 def ratios(results: list[dict]) -> None:
+    """Ratios to the named floor, for the runs not measured against paired floor runs, and
+    latencies compared."""
     by_name = {r["name"]: r for r in results}
     for result in results:
         floor = by_name.get(result.get("floor", ""))
-        if floor and floor["throughput_rps"]:
+        if floor and floor["throughput_rps"] and "paired_floor" not in result:
             result["ratio_to_floor"] = round(result["throughput_rps"] / floor["throughput_rps"], 3)
         other = by_name.get(result.get("compare_latency_with", ""))
         if other:
@@ -442,6 +550,7 @@ def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> 
     print(f"resetting orders ({profile.listing_orders:,} history orders for store 1)", flush=True)
     dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
     dataset.statistics_refresh(url=env["DATABASE_URL"])
+    dataset.cache_warm(url=env["DATABASE_URL"])
     import redis
 
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
