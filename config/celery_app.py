@@ -16,4 +16,8 @@ app.conf.beat_schedule = {
         "task": "storefront.notifications.tasks.drain_order_emails",
         "schedule": 30.0,
     },
+    "purge-idempotency-keys": {
+        "task": "storefront.orders.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }

@@ -243,6 +243,9 @@ SPECTACULAR_SETTINGS = {
 # --- Domain limits --------------------------------------------------------------------------
 ORDER_MAX_LINES = env_int("ORDER_MAX_LINES", 100)
 ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1_000_000)
+# How long a retry with the same Idempotency-Key returns the first order; older keys are purged
+# hourly, and a retry after that places a new order.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 SEARCH_CACHE_TTL = env_int("SEARCH_CACHE_TTL", 60)
 # How long a web process reuses a cached search page it read from Redis without asking again:
 # a catalog edit made through another process shows after this long at most (stock is live).

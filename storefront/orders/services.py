@@ -14,8 +14,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -212,6 +214,26 @@ def order_cancel(*, order_id: int, cancelled_by: AbstractBaseUser) -> Order:
     return order
 
 
+def idempotency_keys_purge(*, older_than: timedelta | None = None, batch_size: int = 10_000) -> int:
+    """Deletes Idempotency-Keys older than `older_than` (IDEMPOTENCY_KEY_TTL_HOURS by default);
+    returns how many. Their orders stay: a retry after this long places a new order.
+
+    In batches, each its own short transaction, so a large backlog never holds many row locks
+    (or one long transaction) at once. Periodic: celery beat (config/celery_app.py).
+    """
+    if older_than is None:
+        older_than = timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than)
+    purged = 0
+    while True:
+        with transaction.atomic(durable=True):
+            batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            deleted, _ = IdempotencyKey.objects.filter(pk__in=batch).delete()
+        purged += deleted
+        if len(batch) < batch_size:
+            return purged
+
+
 def _merge_lines(items: Sequence[OrderLine]) -> dict[int, int]:
     """{product_id: total quantity}, in ascending product id (the locking order)."""
     if not items:
@@ -335,7 +357,9 @@ def _idempotency_claim(key: str, fingerprint: str) -> IdempotencyKey | None:
 
 def _idempotent_replay(key: str, fingerprint: str) -> Order:
     """The order placed earlier under `key`, if this request is the one that placed it."""
-    earlier = IdempotencyKey.objects.get(key=key)
+    earlier = IdempotencyKey.objects.filter(key=key).first()
+    if earlier is None:  # past its TTL, purged between our claim and this read
+        raise ConflictError("This Idempotency-Key expired while the request ran; retry it.")
     if earlier.fingerprint != fingerprint:
         raise ConflictError("This Idempotency-Key was already used with a different request.")
     return order_detail(order_id=earlier.order_id)
