@@ -3,6 +3,7 @@ none sent twice by concurrent senders, and Redis only ever saves publishes."""
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from storefront.notifications.models import OrderEmail
 from storefront.notifications.services import order_emails_dispatch, order_emails_drain
 from storefront.notifications.tests.backends import HookedEmailBackend
 from storefront.orders.services import OrderLine, order_place
+from storefront.stores.models import Inventory
 from tests.live import RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -80,6 +82,86 @@ def test_the_send_task_starts_after_the_batch_window(
         eta = datetime.fromisoformat(published.etas[0])
         window, slack = timedelta(milliseconds=window_ms), timedelta(milliseconds=10)
         assert before + window - slack <= eta <= after + window + slack
+
+
+@pytest.fixture
+def dispatch_redis(settings, tmp_path):
+    """REDIS_URL on a redis-server of our own, whose command counts are this test's alone."""
+    server = RedisServer(tmp_path).start()
+    settings.REDIS_URL = server.url()
+    get_redis.cache_clear()
+    yield get_redis()
+    get_redis.cache_clear()
+    server.close()
+
+
+def sets_sent(client) -> int:
+    return client.info("commandstats").get("cmdstat_set", {}).get("calls", 0)
+
+
+@requires_redis
+def test_the_process_that_queued_the_task_skips_redis_until_it_starts(
+    shop, private_broker, published, settings, dispatch_redis
+):
+    settings.ORDER_EMAIL_BATCH_WINDOW_MS = 5000
+    for n in range(4):
+        buy_a_mouse(shop, f"b{n}@example.com")
+
+    assert published == [SEND_TASK]
+    assert sets_sent(dispatch_redis) == 1  # the first commit's; the task starts in 5 s
+
+
+@requires_redis
+def test_a_task_another_process_queued_is_learnt_from_its_key(
+    shop, private_broker, published, dispatch_redis
+):
+    dispatch_redis.set(services.DISPATCH_KEY, time.time() + 5)  # its task starts in 5 s
+    for n in range(3):
+        buy_a_mouse(shop, f"b{n}@example.com")
+
+    assert published == []
+    assert sets_sent(dispatch_redis) == 2  # ours: the first commit's, which found the key
+
+
+@requires_redis
+@pytest.mark.parametrize("starts_in", [-1.0, 0.1])  # due, or closer than the margin
+def test_a_task_about_to_start_is_not_relied_on(
+    shop, private_broker, published, dispatch_redis, starts_in
+):
+    dispatch_redis.set(services.DISPATCH_KEY, time.time() + starts_in)
+    for n in range(3):
+        buy_a_mouse(shop, f"b{n}@example.com")
+
+    assert published == []  # the key says a task is queued, but every commit asks again
+    assert sets_sent(dispatch_redis) == 1 + 3
+
+
+@requires_redis
+def test_orders_racing_with_the_send_tasks_all_get_their_email_once(
+    shop, run_worker, published, settings
+):
+    """Four threads place orders for 3 s against a real worker and a 300 ms batch window, so
+    commits keep landing just before, during and after tasks start. With no drain, every
+    email must still go out once: a commit that skipped Redis was seen by a task."""
+    settings.ORDER_EMAIL_BATCH_WINDOW_MS = 300
+    Inventory.objects.filter(product=shop.mouse).update(quantity=100_000)
+    orders, stop = [], time.monotonic() + 3
+
+    def buy_until_stop(thread: int) -> None:
+        try:
+            while time.monotonic() < stop:
+                orders.append(buy_a_mouse(shop, f"t{thread}-{len(orders)}@example.com"))
+        finally:
+            connection.close()
+
+    with run_worker() as runs:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(buy_until_stop, range(4)))
+        runs.wait_for(len(published))
+
+    assert len(orders) > 20 and len(published) < len(orders)
+    assert sent_subjects() == subjects_of(orders)
+    assert set(OrderEmail.objects.values_list("status", "attempts")) == {("SENT", 1)}
 
 
 def test_an_order_committed_while_the_task_runs_still_gets_its_email(
@@ -158,10 +240,16 @@ def redis_down(settings, tmp_path):
 
 
 @pytest.mark.usefixtures("redis_down")
-def test_with_redis_down_every_dispatch_still_publishes(private_broker, published, caplog):
+@pytest.mark.parametrize(("window_ms", "publishes"), [(0, 2), (5000, 1)])
+def test_with_redis_down_the_process_still_publishes_for_its_commits(
+    private_broker, published, caplog, settings, window_ms, publishes
+):
+    """Without an answer from Redis each commit publishes, unless a task this process published
+    itself is still to start (a batch window): that one sends both rows."""
+    settings.ORDER_EMAIL_BATCH_WINDOW_MS = window_ms
     with caplog.at_level(logging.WARNING, logger="storefront.notifications"):
         assert order_emails_dispatch() is True
         assert order_emails_dispatch() is True
 
-    assert published == [SEND_TASK, SEND_TASK]
+    assert published == [SEND_TASK] * publishes
     assert any(r.event == "order_email_dispatch_key_failed" for r in caplog.records)
