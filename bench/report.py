@@ -126,14 +126,40 @@ def cpu_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def paired_table(report: dict) -> list[str]:
+    paired = [s for s in report["scenarios"] if "paired_floor" in s]
+    if not paired:
+        return []
+    out = [
+        "Paired runs (the floor run, then the scenario's; machine busy in cores during each):",
+        "",
+        "| scenario | floor req/s | ratios | median | machine, floor runs | machine, runs |",
+        "|---|---|---|--:|---|---|",
+    ]
+    for s in paired:
+        p = s["paired_floor"]
+        cells = [
+            ", ".join(f"{v:.0f}" for v in p["floor_rps"]),
+            ", ".join(f"{v:.0%}" for v in p["ratios"]),
+            f"{s['ratio_to_floor']:.0%}",
+            ", ".join(f"{v:.2f}" for v in p["floor_machine_cores"]),
+            ", ".join(f"{v:.2f}" for v in p["machine_cores"]),
+        ]
+        out.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    return [*out, ""]
+
+
 def readme_section(report: dict) -> str:
     """The "Latest results" part of bench/README.md, generated from latest.json."""
     by_name = {s["name"]: s for s in report["scenarios"]}
     out = [
         f"Run of {report['started_at']} ({report['mode']}, {report['wall_s']:.0f} s wall), "
-        f"{report['server']['gunicorn']}, wrk with 1 thread. `vs floor`: throughput divided by "
-        "`floor-django`'s (HTTP reads) or by the raw-SQL floor's on the same order list (orders); "
-        "`floor-django-2` is the floor again after the search paths, to show the machine's drift.",
+        f"{report['server']['gunicorn']}, wrk with 1 thread. `vs floor`: for the cached paths "
+        "and orders, the median of paired runs' ratios (each run against the floor run just "
+        "before it: the framework floor for HTTP reads, the raw-SQL floor on the same order "
+        "list for orders; table below); otherwise throughput divided by `floor-django`'s. "
+        "`floor-django-2` is the floor again after the search paths, to show the machine's "
+        "drift.",
         "",
         markdown_table(report),
         "",
@@ -151,6 +177,7 @@ def readme_section(report: dict) -> str:
         if s["cpu_s"].get("gunicorn", 0) > 0.5
     ]
     out += ["Gunicorn CPU per request: " + ", ".join(per_request) + ".", ""]
+    out += paired_table(report)
     checked = [s for s in report["scenarios"] if "checks" in s]
     out += [
         "Hot-SKU checks, read from the database after each scenario:",
