@@ -5,16 +5,13 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
-from storefront.notifications.services import queued_task
 from storefront.search.cache import recent_responses
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache: no cached search or rate-limit count leaks in, and
-    no send task another test queued is taken for queued."""
+    """Each test starts with an empty cache: no cached search or rate-limit count leaks in."""
     recent_responses.clear()
-    queued_task.forget()
     # A test that stops Redis on purpose must still be able to start.
     with contextlib.suppress(Exception):
         cache.clear()

@@ -7,7 +7,6 @@ committing close together share one publish and one task, instead of one of each
 
 import contextlib
 import logging
-import time
 from datetime import timedelta
 
 import redis
@@ -25,14 +24,10 @@ from storefront.orders.models import Order, OrderItem
 logger = logging.getLogger(__name__)
 
 # Present from the publish of a send task until that task starts: commits in between need no
-# task of their own. Its value is the time (epoch seconds) the task starts at. The expiry only
-# matters if that task never starts (lost message, broker down at publish time): a commit after
-# it publishes again.
+# task of their own. The expiry only matters if that task never starts (lost message, broker
+# down at publish time): a commit after it publishes again.
 DISPATCH_KEY = "notifications:order-emails:dispatch"
 DISPATCH_KEY_TTL = 60
-# A process that knows a queued task starts at T skips Redis until T minus this margin, which
-# covers clock differences between web and worker hosts (NTP keeps them to milliseconds).
-QUEUED_TASK_MARGIN_S = 0.2
 # Rows claimed, locked and sent per transaction and per email backend connection.
 BATCH_SIZE = 100
 # What an attempt changes on a row.
@@ -56,29 +51,16 @@ def order_emails_dispatch() -> bool:
 
     Publishes one `send_pending_order_emails` unless one is already queued and not started
     (Redis SET NX), so a burst of orders costs one publish. The task starts after
-    ORDER_EMAIL_BATCH_WINDOW_MS, so the orders committed meanwhile share it; the key holds that
-    start time, and a process that learnt it needs no Redis round trip until shortly before it
-    (`queued_task`): the task starts after this commit, so it sends this row. Without an
-    answer from Redis it publishes anyway. Never raises: returns False when the publish failed
-    (broker down), and the rows then wait for the periodic drain.
+    ORDER_EMAIL_BATCH_WINDOW_MS, so the orders committed meanwhile share it. Without an answer
+    from Redis it publishes anyway. Never raises: returns False when the publish failed (broker
+    down), and the rows then wait for the periodic drain.
     """
+    if not _dispatch_key_set():
+        return True
     from storefront.notifications.tasks import send_pending_order_emails  # imports us
 
-    # Run eagerly (CELERY_TASK_ALWAYS_EAGER), a task starts at its publish whatever its
-    # countdown: no start time can be relied on.
-    if send_pending_order_emails.app.conf.task_always_eager:
-        queued_task.forget()
-    elif queued_task.starts_later():
-        return True
-    window = settings.ORDER_EMAIL_BATCH_WINDOW_MS / 1000
-    starts_at = time.time() + window
-    queued_start = _dispatch_key_set(starts_at)
-    if queued_start is not None:
-        queued_task.learn(queued_start)
-        return True
     try:
-        # The countdown runs from the publish, which comes after the key was set: the task
-        # starts at `starts_at` or later, never sooner than the key says.
+        window = settings.ORDER_EMAIL_BATCH_WINDOW_MS / 1000
         send_pending_order_emails.apply_async(retry=False, countdown=window or None)
     except Exception:
         # Runs after commit: the order already succeeded and must be answered as such. The
@@ -90,36 +72,7 @@ def order_emails_dispatch() -> bool:
             extra={"event": "order_email_enqueue_failed"},
         )
         return False
-    queued_task.learn(starts_at)
     return True
-
-
-class QueuedTask:
-    """When the send task this process last heard of starts (epoch seconds), shared by the
-    process's threads (a float read and written whole under the GIL).
-
-    Until shortly before that time a commit needs neither a Redis round trip nor a publish:
-    that task is queued and has not started, so its query, which follows its start, sees the
-    commit's row. Learnt from our own publish or from the key another process set. A task that
-    was never published after all (broker down) is the drain's, as it is for the commits that
-    found its key.
-    """
-
-    def __init__(self, *, clock=time.time) -> None:
-        self._clock = clock
-        self._starts_at = 0.0
-
-    def starts_later(self) -> bool:
-        return self._clock() < self._starts_at - QUEUED_TASK_MARGIN_S
-
-    def learn(self, starts_at: float) -> None:
-        self._starts_at = starts_at
-
-    def forget(self) -> None:
-        self._starts_at = 0.0
-
-
-queued_task = QueuedTask()
 
 
 def order_emails_send_pending(*, batch_size: int = BATCH_SIZE) -> int:
@@ -149,28 +102,20 @@ def order_emails_drain(*, older_than: timedelta | None = None, limit: int = 1000
     return _send_in_batches(stale, batch_size=BATCH_SIZE, limit=limit)
 
 
-def _dispatch_key_set(starts_at: float) -> float | None:
-    """Sets the dispatch key to `starts_at` unless it exists (Redis 7 SET NX GET, one round
-    trip). Returns the queued task's start from the existing key, or None when this caller set
-    it (or Redis could not say), so should publish."""
+def _dispatch_key_set() -> bool:
+    """True when this caller set the dispatch key (or Redis could not say), so should publish."""
     client = get_redis()
     if client is None:  # embedded mode: no Redis, one publish per commit
-        return None
+        return True
     try:
-        queued = client.set(DISPATCH_KEY, starts_at, nx=True, ex=DISPATCH_KEY_TTL, get=True)
+        return bool(client.set(DISPATCH_KEY, 1, nx=True, ex=DISPATCH_KEY_TTL))
     except redis.RedisError:
         logger.warning(
             "order email dispatch key unavailable; publishing anyway",
             exc_info=True,
             extra={"event": "order_email_dispatch_key_failed"},
         )
-        return None
-    if queued is None:
-        return None
-    try:
-        return float(queued)
-    except ValueError:  # not a start time (an older release's key): queued, start unknown
-        return 0.0
+        return True
 
 
 def _dispatch_key_delete() -> None:
