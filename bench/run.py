@@ -37,7 +37,7 @@ LISTING_STORE = 1  # its staff token is the seeded one
 HOT_STORE = 2
 WARM_STORE = 3  # orders that warm the workers up, away from the hot store's rows
 FLOOR_PATH = "/bench/floor/"
-# Slices of the scenario and of its floor, alternated (Bench.paired, Bench.orders).
+# Runs of a scenario and of its floor, alternated (Bench.paired, Bench.order_rounds).
 PAIRED_ROUNDS = 5
 
 
