@@ -19,9 +19,9 @@ Why the data-modifying CTEs are safe here:
   buyer changed meanwhile, PostgreSQL re-evaluates the UPDATE on the newest version
   (EvalPlanQual), which this statement already holds locked.
 - `claim` draws the order id from the order sequence; with an Idempotency-Key, `claimed_key`
-  first inserts the key with ON CONFLICT DO NOTHING: a concurrent statement with
-  the same key waits on the unique index until the first commits (then writes nothing and the
-  caller replays) or rolls back (then it places the order itself).
+  first inserts the key with ON CONFLICT DO NOTHING: a concurrent statement with the same key
+  waits on the unique index until the first commits (then writes nothing and the caller
+  replays) or rolls back (then it places the order itself).
 - Nothing is written unless the store and every product exist; the result says which was
   missing. Unreferenced data-modifying CTEs still run to completion (PostgreSQL guarantees it).
 """

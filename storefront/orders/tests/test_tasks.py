@@ -8,16 +8,26 @@ from config.celery_app import app
 from storefront.common.errors import ConflictError
 from storefront.orders import services
 from storefront.orders.models import IdempotencyKey, Order
-from storefront.orders.services import OrderLine, idempotency_keys_purge, order_place
+from storefront.orders.services import (
+    OrderLine,
+    OrderPlacement,
+    idempotency_keys_purge,
+    order_place,
+)
 from storefront.orders.tasks import purge_idempotency_keys
 
 pytestmark = pytest.mark.django_db
 
 
-def keyed_order(shop, key: str, *, age: timedelta = timedelta(0)) -> Order:
-    order = order_place(
+def buy_a_mouse(shop, key: str) -> OrderPlacement:
+    return order_place(
         store_id=shop.store.pk, items=[OrderLine(shop.mouse.pk, 1)], idempotency_key=key
-    ).order
+    )
+
+
+def keyed_order(shop, key: str, *, age: timedelta) -> Order:
+    """An order whose Idempotency-Key was claimed `age` ago."""
+    order = buy_a_mouse(shop, key).order
     IdempotencyKey.objects.filter(key=key).update(created_at=timezone.now() - age)
     return order
 
@@ -32,13 +42,9 @@ def test_keys_past_their_ttl_are_purged_and_their_orders_kept(shop, settings):
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["recent"]
     assert set(Order.objects.values_list("pk", flat=True)) == {old.pk, recent.pk}
     # The recent key still replays; the purged one no longer does: a retry is a new order.
-    again = order_place(
-        store_id=shop.store.pk, items=[OrderLine(shop.mouse.pk, 1)], idempotency_key="recent"
-    )
+    again = buy_a_mouse(shop, "recent")
     assert (again.replayed, again.order.pk) == (True, recent.pk)
-    retried = order_place(
-        store_id=shop.store.pk, items=[OrderLine(shop.mouse.pk, 1)], idempotency_key="old"
-    )
+    retried = buy_a_mouse(shop, "old")
     assert not retried.replayed and retried.order.pk not in {old.pk, recent.pk}
 
 
@@ -62,9 +68,7 @@ def test_a_key_purged_while_its_retry_runs_is_a_conflict_not_an_error(shop, monk
 
     monkeypatch.setattr(services, "order_place_statement", purge_meanwhile)
     with pytest.raises(ConflictError, match="expired"):
-        order_place(
-            store_id=shop.store.pk, items=[OrderLine(shop.mouse.pk, 1)], idempotency_key="late"
-        )
+        buy_a_mouse(shop, "late")
 
 
 def test_celery_beat_runs_the_purge_every_hour():
