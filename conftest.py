@@ -39,7 +39,8 @@ def catalog_factory(db):
     from decimal import Decimal
 
     from storefront.catalog.models import Category, Product
-    from storefront.stores.models import Inventory, Store
+    from storefront.inventory.models import Inventory
+    from storefront.stores.models import Store
 
     class Factory:
         def category(self, name: str = "Electronics") -> Category:

@@ -45,7 +45,8 @@ def manage(*args: str, env: dict[str, str]) -> str:
 
 def is_seeded_at(size: SeedSize) -> bool:
     from storefront.catalog.models import Product
-    from storefront.stores.models import Inventory, Store
+    from storefront.inventory.models import Inventory
+    from storefront.stores.models import Store
 
     return (
         Store.objects.count() == size.stores
@@ -102,7 +103,7 @@ def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -
     from django.db import connection
 
     from storefront.orders.models import Order, OrderItem
-    from storefront.stores.models import Inventory
+    from storefront.inventory.models import Inventory
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE orders_order RESTART IDENTITY CASCADE")
@@ -144,7 +145,7 @@ def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -
 
 def hot_products(*, store_id: int, count: int) -> list[int]:
     """Products the store carries, lowest ids first: the hot SKUs."""
-    from storefront.stores.models import Inventory
+    from storefront.inventory.models import Inventory
 
     return list(
         Inventory.objects.filter(store_id=store_id)
@@ -154,7 +155,7 @@ def hot_products(*, store_id: int, count: int) -> list[int]:
 
 
 def stock_set(*, store_id: int, product_ids: list[int], quantity: int) -> None:
-    from storefront.stores.models import Inventory
+    from storefront.inventory.models import Inventory
 
     rows = Inventory.objects.filter(store_id=store_id, product_id__in=product_ids)
     rows.update(quantity=quantity)
@@ -186,7 +187,7 @@ def stock_check(
     from django.db.models import Sum
 
     from storefront.orders.models import Order, OrderItem
-    from storefront.stores.models import Inventory
+    from storefront.inventory.models import Inventory
 
     orders = Order.objects.filter(store_id=store_id, id__gt=after_order_id)
     remaining = dict(

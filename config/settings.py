@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "storefront.common",
     "storefront.catalog",
     "storefront.stores",
+    "storefront.inventory",
     "storefront.orders",
     "storefront.notifications",
     "storefront.search",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from storefront.orders.models import Order
 from storefront.orders.services import OrderLine, order_place
-from storefront.stores.models import Inventory
+from storefront.inventory.models import Inventory
 
 pytestmark = [
     pytest.mark.slow,
@@ -104,6 +104,6 @@ def test_racing_orders_account_for_every_unit(catalog_factory, celery_eager, sto
         assert all(order.status == Order.Status.CONFIRMED for order in results)
     n_confirmed = sum(order.status == Order.Status.CONFIRMED for order in results)
     assert sorted(m.subject for m in mail.outbox) == sorted(
-        f"Order #{order.pk} confirmed" for order in results if order.status == "CONFIRMED"
+        f"Order #{order.id} confirmed" for order in results if order.status == "CONFIRMED"
     )
     assert len(mail.outbox) == n_confirmed

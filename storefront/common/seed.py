@@ -20,7 +20,8 @@ from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Category, Product
 from storefront.search.cache import catalog_version_bump
-from storefront.stores.models import Inventory, Store
+from storefront.inventory.models import Inventory
+from storefront.stores.models import Store
 
 CATALOG: dict[str, list[str]] = {
     "Electronics": ["Laptop", "Headphones", "Mouse", "Keyboard", "Monitor", "Speaker", "Tablet"],

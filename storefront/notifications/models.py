@@ -1,14 +1,13 @@
 from django.db import models
 
-from storefront.orders.models import Order
-
 
 class OrderEmail(models.Model):
     """Transactional outbox row for an order's confirmation email.
 
-    Created in the same transaction as the CONFIRMED order, so the email cannot be lost
-    (broker down) nor sent for an order that rolled back. The row also records that the
-    email went out, which makes duplicated or retried tasks harmless.
+    Written in the same transaction as the CONFIRMED order (sql/outbox.sql, called by the
+    orders app's placement), so the email cannot be lost (broker down) nor sent for an order
+    that rolled back. The row also records that the email went out, which makes duplicated or
+    retried tasks harmless.
     """
 
     class Status(models.TextChoices):
@@ -17,7 +16,9 @@ class OrderEmail(models.Model):
         SKIPPED = "SKIPPED"  # no address to send to, or the order was cancelled first
         FAILED = "FAILED"  # gave up after settings.ORDER_EMAIL_MAX_ATTEMPTS
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="confirmation_email")
+    # The order's id, no foreign key: notifications depends on no other app's models. What the
+    # email says comes from the orders app through storefront.notifications.confirmations.
+    order_id = models.BigIntegerField(unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     recipient = models.EmailField(blank=True)
     attempts = models.PositiveIntegerField(default=0)

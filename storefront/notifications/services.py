@@ -1,8 +1,10 @@
 """Order confirmation emails through a transactional outbox (see docs/orders.md).
 
-Orders only write a PENDING row; a committed order then asks for a send task
-(`order_emails_dispatch`), and one task sends every waiting email in batches. Many orders
-committing close together share one publish and one task, instead of one of each per email.
+The orders app writes a PENDING row in the order's transaction (sql/outbox.sql); once the order
+has committed it asks for a send task (`order_emails_dispatch`), and one task sends every
+waiting email in batches. Many orders committing close together share one publish and one task,
+instead of one of each per email. What each email says comes from the orders app through
+storefront.notifications.confirmations.
 """
 
 import contextlib
@@ -14,12 +16,12 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Q
 from django.utils import timezone
 
 from storefront.common.redis import get_redis
+from storefront.notifications.confirmations import OrderConfirmation, order_confirmations
 from storefront.notifications.models import OrderEmail
-from storefront.orders.models import Order, OrderItem
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +34,6 @@ DISPATCH_KEY_TTL = 60
 BATCH_SIZE = 100
 # What an attempt changes on a row.
 _RECORDED_FIELDS = ("status", "recipient", "attempts", "last_error", "sent_at", "updated_at")
-
-
-def order_email_create(*, order: Order) -> OrderEmail:
-    """Records that `order` needs its confirmation email. Call inside the order's transaction.
-
-    The send task is asked for only once that transaction commits: a rolled-back order leaves
-    neither a row nor a message, and a committed one always has its row.
-    """
-    outbox = OrderEmail.objects.create(order=order)
-    transaction.on_commit(order_emails_dispatch, robust=True)
-    return outbox
 
 
 def order_emails_dispatch() -> bool:
@@ -159,8 +150,7 @@ def _send_batch(where: Q, *, size: int) -> int:
     try:
         with transaction.atomic(durable=True):
             batch = list(
-                OrderEmail.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("order__placed_by")
+                OrderEmail.objects.select_for_update(skip_locked=True)
                 .filter(where, status=OrderEmail.Status.PENDING)
                 # Oldest first, along the partial index of PENDING rows: never a walk over
                 # every SENT row, however stale the planner's statistics.
@@ -168,10 +158,9 @@ def _send_batch(where: Q, *, size: int) -> int:
             )
             if not batch:
                 return 0
-            items = OrderItem.objects.select_related("product")
-            prefetch_related_objects([row.order for row in batch], Prefetch("items", items))
+            confirmations = order_confirmations([outbox.order_id for outbox in batch])
             for outbox in batch:
-                _attempt(outbox, backend=backend)
+                _attempt(outbox, confirmation=confirmations.get(outbox.order_id), backend=backend)
             _record(batch)
     finally:
         _close(backend)
@@ -180,19 +169,22 @@ def _send_batch(where: Q, *, size: int) -> int:
     return len(batch)
 
 
-def _attempt(outbox: OrderEmail, *, backend: BaseEmailBackend) -> None:
-    """Sends one row's email and records the outcome on the row (saved by the caller)."""
-    order = outbox.order
+def _attempt(
+    outbox: OrderEmail, *, confirmation: OrderConfirmation | None, backend: BaseEmailBackend
+) -> None:
+    """Sends one row's email and records the outcome on the row (saved by the caller).
+
+    `confirmation` is None when the order is no longer CONFIRMED (cancelled first)."""
     outbox.attempts += 1
     outbox.updated_at = timezone.now()  # _record() saves without auto_now
-    outbox.recipient = order.email or getattr(order.placed_by, "email", "")
-    if order.status != Order.Status.CONFIRMED or not outbox.recipient:
+    if confirmation is None or not confirmation.recipient:
         outbox.status = OrderEmail.Status.SKIPPED
-        outbox.last_error = "order no longer confirmed" if outbox.recipient else "no address"
+        outbox.last_error = "order no longer confirmed" if confirmation is None else "no address"
         return
+    outbox.recipient = confirmation.recipient
     try:
         backend.open()  # once per batch: a no-op while the connection is up
-        backend.send_messages([_confirmation(order=order, recipient=outbox.recipient)])
+        backend.send_messages([_confirmation_email(confirmation)])
     except Exception as exc:  # whatever the backend raised: recorded, retried by the drain
         # Anything escaping here would roll back the rows already sent in this batch.
         _close(backend)  # not reused after a failure: the next row opens a fresh connection
@@ -225,18 +217,19 @@ def _record(batch: list[OrderEmail]) -> None:
         cursor.executemany(sql, params)
 
 
-def _confirmation(*, order: Order, recipient: str) -> EmailMessage:
+def _confirmation_email(confirmation: OrderConfirmation) -> EmailMessage:
+    order_id = confirmation.order_id
     lines = [
-        f"{item.quantity} x {item.product.title} at {item.unit_price} = {item.line_total}"
-        for item in order.items.all()
+        f"{line.quantity} x {line.title} at {line.unit_price} = {line.line_total}"
+        for line in confirmation.lines
     ]
-    total = f"Total: {order.total_amount}"
-    body = "\n".join([f"Thank you, your order #{order.pk} is confirmed.", "", *lines, "", total])
+    total = f"Total: {confirmation.total}"
+    body = "\n".join([f"Thank you, your order #{order_id} is confirmed.", "", *lines, "", total])
     return EmailMessage(
-        subject=f"Order #{order.pk} confirmed",
+        subject=f"Order #{order_id} confirmed",
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient],
+        to=[confirmation.recipient],
     )
 
 

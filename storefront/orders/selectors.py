@@ -1,16 +1,80 @@
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+"""Reading orders. `OrderDetail` is what every order endpoint answers with."""
 
-from storefront.orders.models import Order
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from storefront.notifications.confirmations import ConfirmationLine, OrderConfirmation
+from storefront.orders.models import Order, OrderItem
 from storefront.stores.selectors import store_is_managed_by
 
 
-def order_detail(*, order_id: int) -> Order | None:
-    """One order with its items and their products, in three queries."""
-    return Order.objects.prefetch_related("items__product").filter(pk=order_id).first()
+@dataclass(frozen=True)
+class OrderLineDetail:
+    product_id: int
+    title: str
+    quantity: int  # requested
+    unit_price: Decimal  # captured when the order was placed
+    shortfall: int  # units the store lacked (REJECTED orders), else 0
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.shortfall
 
 
-def order_visible_to(*, order: Order, user: AbstractBaseUser | AnonymousUser) -> bool:
+@dataclass(frozen=True)
+class OrderDetail:
+    id: int
+    store_id: int
+    status: str
+    email: str
+    placed_by_id: int | None
+    lines: list[OrderLineDetail]  # ascending product id
+    total_amount: Decimal
+    created_at: datetime
+    cancelled_at: datetime | None
+
+    @property
+    def shortfalls(self) -> list[OrderLineDetail]:
+        return [line for line in self.lines if line.shortfall]
+
+
+def order_detail(*, order_id: int) -> OrderDetail | None:
+    """One order with its lines, in two queries."""
+    items = OrderItem.objects.select_related("product").order_by("product_id")
+    order = Order.objects.prefetch_related(Prefetch("items", items)).filter(pk=order_id).first()
+    if order is None:
+        return None
+    return OrderDetail(
+        id=order.pk,
+        store_id=order.store_id,
+        status=order.status,
+        email=order.email,
+        placed_by_id=order.placed_by_id,
+        lines=[
+            OrderLineDetail(
+                product_id=item.product_id,
+                title=item.product.title,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                shortfall=item.shortfall,
+            )
+            for item in order.items.all()
+        ],
+        total_amount=order.total_amount,
+        created_at=order.created_at,
+        cancelled_at=order.cancelled_at,
+    )
+
+
+def order_visible_to(*, order: OrderDetail, user: AbstractBaseUser | AnonymousUser) -> bool:
     """The customer who placed it, and the store's staff, may look at an order."""
     if user.is_authenticated and order.placed_by_id == user.pk:
         return True
@@ -24,3 +88,31 @@ def order_list_for_store(*, store_id: int) -> QuerySet[Order]:
     the items (a deep page used to aggregate every order of the store before its OFFSET).
     """
     return Order.objects.filter(store_id=store_id).order_by("-created_at", "-id")
+
+
+def order_confirmations(order_ids: list[int]) -> dict[int, OrderConfirmation]:
+    """What the confirmation emails of these orders say, for those still CONFIRMED: the
+    orders app's source for storefront.notifications.confirmations (set in apps.py)."""
+    items = OrderItem.objects.select_related("product").order_by("product_id")
+    orders = (
+        Order.objects.filter(pk__in=order_ids, status=Order.Status.CONFIRMED)
+        .select_related("placed_by")
+        .prefetch_related(Prefetch("items", items))
+    )
+    return {
+        order.pk: OrderConfirmation(
+            order_id=order.pk,
+            recipient=order.email or (order.placed_by.email if order.placed_by else ""),
+            lines=[
+                ConfirmationLine(
+                    title=item.product.title,
+                    quantity=item.quantity,
+                    unit_price=item.unit_price,
+                    line_total=item.line_total,
+                )
+                for item in order.items.all()
+            ],
+            total=order.total_amount,
+        )
+        for order in orders
+    }

@@ -24,7 +24,8 @@ from storefront.common.views import EarlyAnswerMixin
 from storefront.search import cache as search_cache
 from storefront.search.selectors import ORDERINGS, product_search, product_suggest
 from storefront.search.throttling import SuggestRateThrottle
-from storefront.stores.selectors import store_exists, store_quantities
+from storefront.inventory.selectors import store_quantities
+from storefront.stores.selectors import store_exists
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce, Collate, Greatest, Upper
 from storefront.catalog.models import Product
 from storefront.catalog.selectors import product_filter
 from storefront.search import cache as search_cache
-from storefront.stores.models import Inventory
+from storefront.inventory.models import Inventory
 
 Ordering = Literal["relevance", "title", "price", "-price", "newest"]
 ORDERINGS: tuple[Ordering, ...] = ("relevance", "title", "price", "-price", "newest")

@@ -3,7 +3,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Product
-from storefront.stores.models import Inventory, Store
+from storefront.inventory.models import Inventory
+from storefront.stores.models import Store
 
 SMALL = ["--stores", "3", "--products", "200", "--inventory-per-store", "50", "--no-progress"]
 

@@ -18,7 +18,7 @@ from storefront.notifications.models import OrderEmail
 from storefront.notifications.services import order_emails_dispatch, order_emails_drain
 from storefront.notifications.tests.backends import HookedEmailBackend
 from storefront.orders.services import OrderLine, order_place
-from storefront.stores.models import Inventory
+from storefront.inventory.models import Inventory
 from tests.live import RedisServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -1,10 +1,8 @@
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 
-from storefront.orders import services
-from storefront.stores.models import Inventory
+from storefront.inventory.models import Inventory
 
 
 @pytest.fixture
@@ -28,14 +26,3 @@ def api_client(api_client):
     """The project's client, sending JSON bodies like real clients of this API."""
     api_client.default_format = "json"
     return api_client
-
-
-@pytest.fixture(params=["one-statement", "transaction"])
-def placement(request, monkeypatch) -> str:
-    """Runs a test once per way order_place can place an order: PostgreSQL's one statement,
-    and the ORM transaction that other databases use (forced here on PostgreSQL too)."""
-    if request.param == "one-statement" and not settings.IS_POSTGRES:
-        pytest.skip("the one-statement placement is PostgreSQL's")
-    if request.param == "transaction":
-        monkeypatch.setattr(services, "_one_statement_supported", lambda: False)
-    return request.param

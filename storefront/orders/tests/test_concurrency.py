@@ -12,7 +12,7 @@ from storefront.orders.models import Order
 from storefront.orders.services import OrderLine, order_cancel, order_place
 from storefront.orders.tests.concurrency import run_concurrently
 from storefront.orders.tests.conftest import stock_of
-from storefront.stores.models import Inventory
+from storefront.inventory.models import Inventory
 
 pytestmark = [
     pytest.mark.slow,
@@ -86,7 +86,7 @@ def test_concurrent_cancels_restock_exactly_once(shop):
     assert stock_of(shop.store, shop.laptop) == 1
 
     results = run_concurrently(
-        20, lambda _: order_cancel(order_id=order.pk, cancelled_by=manager).status
+        20, lambda _: order_cancel(order_id=order.id, cancelled_by=manager).status
     )
 
     assert results.count(Order.Status.CANCELLED) == 1

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from storefront.stores.models import Inventory
+from storefront.inventory.models import Inventory
 
 
 @pytest.fixture

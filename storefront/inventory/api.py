@@ -6,7 +6,8 @@ from rest_framework.response import Response
 
 from storefront.common.errors import error_response
 from storefront.common.pagination import KeysFirstPageNumberPagination
-from storefront.stores.selectors import inventory_list, store_exists
+from storefront.inventory.selectors import inventory_list
+from storefront.stores.selectors import store_exists
 
 
 class InventoryPagination(KeysFirstPageNumberPagination):

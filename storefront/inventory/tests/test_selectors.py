@@ -3,8 +3,8 @@ from django.db import connection
 from django.db.models.functions import Lower
 
 from storefront.catalog.models import Product
-from storefront.stores.models import Inventory
-from storefront.stores.selectors import inventory_list
+from storefront.inventory.models import Inventory
+from storefront.inventory.selectors import inventory_list
 
 pytestmark = pytest.mark.django_db
 

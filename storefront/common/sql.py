@@ -1,0 +1,45 @@
+"""SQL functions that live in `.sql` files beside the app that owns them.
+
+A migration installs a file with `run_sql_file`; the file holds `CREATE OR REPLACE` statements,
+so installing it again is harmless. A change to a file ships with a new migration that runs it
+again, and `installed_definitions_differ` (used by the tests) tells whether the database holds
+what the file says.
+"""
+
+from pathlib import Path
+
+from django.db import connection, migrations, transaction
+
+APPS_DIR = Path(__file__).resolve().parent.parent
+
+
+def sql_file(app: str, name: str) -> str:
+    """The text of storefront/<app>/sql/<name>."""
+    return (APPS_DIR / app / "sql" / name).read_text()
+
+
+def run_sql_file(app: str, name: str, *, reverse_sql: str) -> migrations.RunSQL:
+    return migrations.RunSQL(sql_file(app, name), reverse_sql)
+
+
+def function_definitions(names: list[str]) -> dict[str, str]:
+    """pg_get_functiondef() of every function with one of these names, by signature."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc p "
+            "WHERE p.proname = ANY (%s) AND pg_function_is_visible(p.oid)",
+            [names],
+        )
+        return dict(cursor.fetchall())
+
+
+def installed_definitions_differ(app: str, name: str, functions: list[str]) -> dict[str, str]:
+    """Runs the file inside a savepoint that is rolled back, and returns the functions whose
+    definition it would change (or add): empty when the database holds what the file says."""
+    before = function_definitions(functions)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql_file(app, name))
+        after = function_definitions(functions)
+        transaction.set_rollback(True)
+    return {signature: text for signature, text in after.items() if before.get(signature) != text}
