@@ -102,8 +102,8 @@ def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -
     """
     from django.db import connection
 
-    from storefront.orders.models import Order, OrderItem
     from storefront.inventory.models import Inventory
+    from storefront.orders.models import Order, OrderItem
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE orders_order RESTART IDENTITY CASCADE")
@@ -186,8 +186,8 @@ def stock_check(
     """Compares the stock that left the shelf with what CONFIRMED orders since then bought."""
     from django.db.models import Sum
 
-    from storefront.orders.models import Order, OrderItem
     from storefront.inventory.models import Inventory
+    from storefront.orders.models import Order, OrderItem
 
     orders = Order.objects.filter(store_id=store_id, id__gt=after_order_id)
     remaining = dict(

@@ -19,8 +19,8 @@ from django.db.models import Model
 from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Category, Product
-from storefront.search.cache import catalog_version_bump
 from storefront.inventory.models import Inventory
+from storefront.search.cache import catalog_version_bump
 from storefront.stores.models import Store
 
 CATALOG: dict[str, list[str]] = {

@@ -30,9 +30,7 @@ def stock_set(*, store_id: int, product_id: int, quantity: int) -> Inventory:
     Takes the row lock first, so an edit never lands in the middle of an order's decision."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT FROM inventory_lock(%s, %s::bigint[])", [store_id, [product_id]]
-            )
+            cursor.execute("SELECT FROM inventory_lock(%s, %s::bigint[])", [store_id, [product_id]])
         stock, _ = Inventory.objects.update_or_create(
             store_id=store_id, product_id=product_id, defaults={"quantity": quantity}
         )

@@ -21,10 +21,10 @@ from rest_framework.views import APIView
 from storefront.catalog.selectors import category_get_by_reference
 from storefront.common.errors import error_response
 from storefront.common.views import EarlyAnswerMixin
+from storefront.inventory.selectors import store_quantities
 from storefront.search import cache as search_cache
 from storefront.search.selectors import ORDERINGS, product_search, product_suggest
 from storefront.search.throttling import SuggestRateThrottle
-from storefront.inventory.selectors import store_quantities
 from storefront.stores.selectors import store_exists
 
 logger = logging.getLogger(__name__)

@@ -30,8 +30,8 @@ from django.db.models.functions import Coalesce, Collate, Greatest, Upper
 
 from storefront.catalog.models import Product
 from storefront.catalog.selectors import product_filter
-from storefront.search import cache as search_cache
 from storefront.inventory.models import Inventory
+from storefront.search import cache as search_cache
 
 Ordering = Literal["relevance", "title", "price", "-price", "newest"]
 ORDERINGS: tuple[Ordering, ...] = ("relevance", "title", "price", "-price", "newest")

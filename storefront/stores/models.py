@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 
 
-
 class Store(models.Model):
     name = models.CharField(max_length=100, unique=True)
     city = models.CharField(max_length=100, blank=True)

@@ -6,9 +6,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from storefront.notifications.models import OrderEmail
-from storefront.notifications.services import order_email_create
 from storefront.notifications.tasks import drain_order_emails, send_pending_order_emails
-from storefront.orders.models import Order, OrderItem
 
 BROKEN_BACKEND = "storefront.notifications.tests.backends.BrokenEmailBackend"
 
@@ -22,21 +20,12 @@ def post_order(shop, quantity: int = 1):
     return APIClient().post("/orders/", body, format="json")
 
 
-def confirmed_order(shop) -> Order:
-    """A CONFIRMED order written by the caller's transaction, as order_place writes one."""
-    order = Order.objects.create(
-        store=shop.store, status=Order.Status.CONFIRMED, email="ann@example.com"
-    )
-    OrderItem.objects.create(order=order, product=shop.laptop, quantity=1, unit_price="999.99")
-    return order
-
-
 @pytest.mark.django_db
 def test_email_is_sent_once_and_only_after_the_order_commits(
-    shop, celery_eager, django_capture_on_commit_callbacks
+    place_order, celery_eager, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
-        order_email_create(order=confirmed_order(shop))
+        place_order(email="ann@example.com")
     assert mail.outbox == []  # the transaction is over, but its commit hooks have not run
     assert len(callbacks) == 1
 
@@ -65,9 +54,9 @@ def test_real_commit_publishes_the_task_and_the_email_goes_out(shop, celery_eage
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rolled_back_order_sends_nothing(shop, private_broker, published):
+def test_rolled_back_order_sends_nothing(place_order, private_broker, published):
     with pytest.raises(RuntimeError), transaction.atomic():
-        order_email_create(order=confirmed_order(shop))
+        assert place_order(email="ann@example.com").status == "CONFIRMED"
         raise RuntimeError("something later in the transaction failed")
 
     assert published == []  # no task asked for
@@ -89,7 +78,7 @@ def test_duplicated_task_sends_once(place_order, celery_eager):
 @pytest.mark.django_db
 def test_a_failed_email_stays_pending_for_the_drain(place_order, celery_eager, settings):
     settings.EMAIL_BACKEND = BROKEN_BACKEND
-    outbox = OrderEmail.objects.get(order=place_order(email="ann@example.com"))
+    outbox = OrderEmail.objects.get(order_id=place_order(email="ann@example.com").id)
 
     send_pending_order_emails.delay()
     send_pending_order_emails.delay()  # tries new rows only: no retry here

@@ -4,20 +4,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 
-from storefront.orders.api import (
-    OrderItemOutputSerializer,
-    OrderOutputSerializer,
-    OrderShortfallOutputSerializer,
-)
 from storefront.orders.models import IdempotencyKey, Order
-from storefront.orders.selectors import order_detail
-from storefront.orders.services import OrderLine, order_cancel, order_place
 from storefront.orders.tests.conftest import stock_of
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("placement")]
+pytestmark = pytest.mark.django_db
 
 
 def body(shop, *lines, **extra):
@@ -57,17 +49,8 @@ def test_confirmed_order_is_201_with_lines_and_total(api_client, shop):
     assert stock_of(shop.store, shop.laptop) == 4
 
 
-# One statement on PostgreSQL. The transaction: store, products, INSERT order, INSERT items,
-# lock stock, then either UPDATE stock + INSERT outbox row (confirmed) or UPDATE order status +
-# UPDATE shortfalls (rejected). Reading the order back for the answer (3 more queries) or a
-# per-row stock update would exceed it.
-MAX_QUERIES_PER_ORDER = {"one-statement": 1, "transaction": 7}
-
-
 @pytest.mark.parametrize("mice", [3, 1_000], ids=["confirmed", "rejected"])
-def test_placing_a_three_line_order_takes_a_fixed_number_of_queries(
-    api_client, shop, mice, placement
-):
+def test_placing_a_three_line_order_is_one_database_call(api_client, shop, mice):
     cable = shop.cable
     shop.store.inventory.create(product=cable, quantity=10)
     lines = body(shop, (shop.laptop, 1), (shop.mouse, mice), (cable, 2))
@@ -76,43 +59,13 @@ def test_placing_a_three_line_order_takes_a_fixed_number_of_queries(
         response = api_client.post("/orders/", lines)
 
     assert response.status_code == 201
-    # The test runs inside a transaction, so the service's atomic block becomes a savepoint.
-    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
-    assert len(statements) <= MAX_QUERIES_PER_ORDER[placement], statements
-    assert not [sql for sql in statements if sql.startswith('SELECT "orders_')]
-
-
-@pytest.mark.parametrize("status", ["CONFIRMED", "REJECTED", "CANCELLED"])
-def test_hand_written_rendering_matches_the_declared_fields(shop, status):
-    order_id = order_place(
-        store_id=shop.store.pk,
-        items=[
-            OrderLine(shop.mouse.pk, 2),
-            OrderLine(shop.laptop.pk, 6 if status == "REJECTED" else 1),
-        ],
-        email="a@example.com",
-    ).order.id
-    if status == "CANCELLED":
-        order_cancel(order_id=order_id, cancelled_by=get_user_model().objects.create_superuser("r"))
-    order = order_detail(order_id=order_id)
-    assert order.status == status
-
-    def generic(serializer_class, instance):  # DRF's field-by-field walk, one level
-        return serializers.Serializer.to_representation(serializer_class(), instance)
-
-    rendered = OrderOutputSerializer(order).data
-    assert rendered == {
-        **generic(OrderOutputSerializer, order),
-        "items": [generic(OrderItemOutputSerializer, item) for item in order.items.all()],
-        "shortfalls": [
-            generic(OrderShortfallOutputSerializer, item) for item in order.shortfall_items
-        ],
-    }
-    assert rendered["shortfalls"] or status != "REJECTED"
+    # orders_place, and nothing else: the answer is built from what it returned.
+    [statement] = [q["sql"] for q in queries.captured_queries]
+    assert statement.startswith("SELECT * FROM orders_place(")
 
 
 @pytest.mark.parametrize("mice", [2, 1_000], ids=["confirmed", "rejected"])
-def test_the_answer_from_memory_is_the_stored_order(api_client, shop, mice):
+def test_the_placement_answer_is_the_stored_order(api_client, shop, mice):
     placed = api_client.post("/orders/", body(shop, (shop.mouse, mice), (shop.laptop, 1))).json()
 
     api_client.force_authenticate(get_user_model().objects.create_superuser("root"))
@@ -210,7 +163,7 @@ def test_a_bad_line_error_names_the_line_and_the_field(api_client, shop):
     assert response.json()["error"]["fields"] == {
         "items": {
             "1": {"quantity": ["A valid integer is required."]},
-            "2": ["Invalid data. Expected a dictionary, but got str."],
+            "2": {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
             "3": {"product_id": ["This field is required."]},
         }
     }

@@ -3,24 +3,19 @@
 import uuid
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from storefront.common.errors import ConflictError
+from storefront.inventory.models import Inventory
 from storefront.orders.models import Order
 from storefront.orders.services import OrderLine, order_cancel, order_place
 from storefront.orders.tests.concurrency import run_concurrently
 from storefront.orders.tests.conftest import stock_of
-from storefront.inventory.models import Inventory
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.usefixtures("placement"),
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not settings.IS_POSTGRES, reason="threads racing on row locks need PostgreSQL"
-    ),
 ]
 
 

@@ -6,11 +6,11 @@ from django.db import connection
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from storefront.common.errors import ConflictError
+from storefront.inventory.models import Inventory
 from storefront.notifications.models import OrderEmail
 from storefront.orders.models import IdempotencyKey, Order, OrderItem
 from storefront.orders.services import OrderLine, order_cancel, order_place
 from storefront.orders.tests.conftest import stock_of
-from storefront.inventory.models import Inventory
 
 pytestmark = pytest.mark.django_db
 

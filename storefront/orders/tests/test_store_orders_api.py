@@ -65,13 +65,13 @@ def test_orders_newest_first_with_totals(api_client, shop, clerk, catalog_factor
     other_store = catalog_factory.store("Elsewhere")
     catalog_factory.stock(other_store, shop.laptop, 1)
     order_place(store_id=other_store.pk, items=[OrderLine(shop.laptop.pk, 1)])
-    Order.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    Order.objects.filter(pk=older.id).update(created_at=timezone.now() - timedelta(hours=1))
     api_client.force_authenticate(clerk)
 
     data = api_client.get(url(shop)).json()
 
     assert data["count"] == 3
-    assert [row["id"] for row in data["results"]] == [newest.pk, rejected.pk, older.pk]
+    assert [row["id"] for row in data["results"]] == [newest.id, rejected.id, older.id]
     first = data["results"][0]
     assert set(first) == {"id", "status", "created_at", "total_items", "total_amount"}
     assert (first["status"], first["total_items"], first["total_amount"]) == (
@@ -95,7 +95,7 @@ def test_same_timestamp_is_ordered_by_id_descending(api_client, shop, clerk):
 
     ids = [row["id"] for row in api_client.get(url(shop)).json()["results"]]
 
-    assert ids == sorted((o.pk for o in orders), reverse=True)
+    assert ids == sorted((o.id for o in orders), reverse=True)
 
 
 def test_paginated_with_page_size(api_client, shop, clerk):

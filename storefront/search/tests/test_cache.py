@@ -12,9 +12,9 @@ from django.urls import reverse
 from rest_framework.utils.urls import replace_query_param
 
 from storefront.catalog.models import Product
+from storefront.inventory.models import Inventory
 from storefront.search import cache as search_cache
 from storefront.search.cache import CATALOG_VERSION_KEY, catalog_version
-from storefront.inventory.models import Inventory
 from storefront.stores.models import Store
 
 SEARCH = reverse("search-products")

@@ -1,0 +1,40 @@
+"""The SQL functions the database holds are the ones their .sql files define."""
+
+import pytest
+from django.db import connection
+
+from storefront.common.sql import installed_definitions_differ, sql_file
+
+pytestmark = pytest.mark.django_db
+
+SQL_FILES = [
+    ("inventory", "stock.sql", ["inventory_lock", "inventory_take", "inventory_return"]),
+    ("notifications", "outbox.sql", ["notifications_order_email_enqueue"]),
+    ("orders", "orders_place.sql", ["orders_place"]),
+]
+
+
+@pytest.mark.parametrize(("app", "name", "functions"), SQL_FILES)
+def test_the_installed_functions_are_the_files(app, name, functions):
+    assert installed_definitions_differ(app, name, functions) == {}
+
+
+def test_a_function_changed_in_the_database_is_reported():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION notifications_order_email_enqueue("
+            "p_order bigint, p_now timestamptz) RETURNS void LANGUAGE sql AS 'SELECT 1'"
+        )
+    changed = installed_definitions_differ(
+        "notifications", "outbox.sql", ["notifications_order_email_enqueue"]
+    )
+    assert list(changed) == ["notifications_order_email_enqueue(bigint,timestamp with time zone)"]
+
+
+def test_every_function_of_a_file_is_checked():
+    """A function added to a file but not to SQL_FILES would go unchecked."""
+    for app, name, functions in SQL_FILES:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = ANY (%s)", [functions])
+            assert cursor.fetchone() == (len(functions),)
+        assert sql_file(app, name).count("CREATE OR REPLACE FUNCTION") == len(functions)
