@@ -106,7 +106,10 @@ def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -
     from storefront.orders.models import Order, OrderItem
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE orders_order RESTART IDENTITY CASCADE")
+        # The outbox refers to orders by id only (no foreign key to cascade along).
+        cursor.execute(
+            "TRUNCATE orders_order, notifications_orderemail RESTART IDENTITY CASCADE"
+        )
     carried = list(
         Inventory.objects.filter(store_id=listing_store_id)
         .order_by("product_id")

@@ -28,7 +28,7 @@ class Order(models.Model):
     # Sums over the items, written once when the order is placed (items never change after):
     # the store's listing reads them from the order row instead of aggregating every item.
     # Requested quantities, so a REJECTED order shows what was asked for. The database
-    # defaults only serve writers that bypass order_place (raw SQL in bench/).
+    # defaults only serve writers that bypass orders_place (raw SQL in bench/).
     total_items = models.PositiveIntegerField(db_default=0)
     total_amount = models.DecimalField(max_digits=20, decimal_places=2, db_default=Decimal("0"))
 
@@ -40,10 +40,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.pk} ({self.status})"
-
-    @property
-    def shortfall_items(self) -> list["OrderItem"]:
-        return [item for item in self.items.all() if item.shortfall]
 
 
 class OrderItem(models.Model):
@@ -73,10 +69,6 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id}"
-
-    @property
-    def available(self) -> int:
-        return self.quantity - self.shortfall
 
     @property
     def line_total(self) -> Decimal:
