@@ -1,5 +1,6 @@
 import pytest
 
+
 @pytest.fixture
 def search_catalog(catalog_factory):
     """A small catalog whose titles exercise every ranking tier for q="pro"."""
@@ -15,4 +16,3 @@ def search_catalog(catalog_factory):
         "other": f.product("Garden Hose", price="15.00", category="Garden"),
     }
     return products
-
