@@ -16,11 +16,11 @@ from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.http import HttpRequest
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 from redis import Redis
 from redis.commands.core import Script
+from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
@@ -74,26 +74,19 @@ def _hit_script(client: Redis) -> Script:
 class SuggestRateThrottle(BaseThrottle):
     """SUGGEST_RATE_LIMIT requests per SUGGEST_RATE_WINDOW seconds, per user or client IP.
 
-    One instance per request: the request is counted once however often it is asked about, and
-    the cache entries `also_get` are read in the same round trip (`entries`; empty when the
-    counter failed).
+    One instance per request, whose count also reads the cache entries `also_get` in the same
+    round trip (`entries`; empty when the counter failed).
     """
 
     def __init__(self, also_get: Sequence[str] = ()) -> None:
         self.also_get = also_get
-        self.allowed: bool | None = None
         self.retry_after: int | None = None
         self.entries: dict[str, Any] = {}
-
-    def allow_request(self, request: HttpRequest, view: object) -> bool:
-        if self.allowed is None:
-            self.allowed = self._hit(request)
-        return self.allowed
 
     def wait(self) -> int | None:
         return self.retry_after
 
-    def _hit(self, request: HttpRequest) -> bool:
+    def allow_request(self, request: Request, view: object) -> bool:
         key = f"ratelimit:suggest:{self.client_ident(request)}"
         try:
             hit = rate_limit_hit(
@@ -109,7 +102,7 @@ class SuggestRateThrottle(BaseThrottle):
         return False
 
     @staticmethod
-    def client_ident(request: HttpRequest) -> str:
+    def client_ident(request: Request) -> str:
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
         # REMOTE_ADDR, not X-Forwarded-For: a client could rotate a forwarded header at will.
