@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "storefront.orders",
     "storefront.notifications",
     "storefront.search",
+    "storefront.accounts",
+    "storefront.health",
+    "storefront.seeding",
 ]
 
 MIDDLEWARE = [
