@@ -89,7 +89,7 @@ def cache_warm(*, url: str) -> None:
 def staff_token() -> str:
     from rest_framework.authtoken.models import Token
 
-    from storefront.common.seed import STAFF_USERNAME
+    from storefront.seeding.services import STAFF_USERNAME
 
     return Token.objects.get(user__username=STAFF_USERNAME).key
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 def _vocabulary() -> tuple[dict[str, list[str]], list[str]]:
     """The seed's categories, nouns and modifiers (imported late: it needs Django set up)."""
-    from storefront.common.seed import CATALOG, MODIFIERS
+    from storefront.seeding.services import CATALOG, MODIFIERS
 
     return CATALOG, MODIFIERS
 

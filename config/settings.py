@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "storefront.orders",
     "storefront.notifications",
     "storefront.search",
+    "storefront.accounts",
+    "storefront.health",
+    "storefront.seeding",
 ]
 
 MIDDLEWARE = [
@@ -141,12 +144,14 @@ REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.5"))
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "storefront.common.cache.RedisCache",  # reuses its redis client
+            # django-redis: one client per server (Django's builds one per call), and its raw
+            # client public (get_redis_connection) for the rate limit's script.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "storefront"),
             "OPTIONS": {
-                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             },
         }
     }

@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from storefront.common import health
-from storefront.common.auth import TokenObtainApi
+from storefront.accounts.api import TokenObtainApi
+from storefront.health.api import LivenessView, ReadinessView
 
 urlpatterns = [
-    path("healthz", health.LivenessView.as_view(), name="healthz"),
-    path("readyz", health.ReadinessView.as_view(), name="readyz"),
+    path("healthz", LivenessView.as_view(), name="healthz"),
+    path("readyz", ReadinessView.as_view(), name="readyz"),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

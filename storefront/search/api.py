@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from storefront.catalog.selectors import category_get_by_reference
 from storefront.common.errors import error_response
-from storefront.common.views import EarlyAnswerMixin
 from storefront.inventory.selectors import store_quantities
 from storefront.search import cache as search_cache
 from storefront.search.selectors import ORDERINGS, product_search, product_suggest
@@ -146,7 +145,7 @@ class RenderedPage(NamedTuple):
         return f'{head[:-1]},"results":[{",".join(results)}]}}'.encode()
 
 
-class ProductSearchApi(EarlyAnswerMixin, APIView):
+class ProductSearchApi(APIView):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True, max_length=QUERY_MAX_LENGTH)
         min_price = serializers.DecimalField(
@@ -262,16 +261,9 @@ class ProductSearchApi(EarlyAnswerMixin, APIView):
         ],
     )
     def get(self, request: Request) -> HttpResponse:
-        body = _cached_response(request, self.cached) or self.search(request, self.cached)
+        cached = _response_lookup(request)
+        body = _cached_response(request, cached) or self.search(request, cached)
         return json_response(request, body)
-
-    def early_body(self, request: HttpRequest) -> bytes | None:
-        return _cached_response(request, self.cached)
-
-    @cached_property
-    def cached(self) -> search_cache.Lookup | None:
-        """This request's cached response, looked up once whether DRF runs or not."""
-        return _response_lookup(self.request)
 
     def search(self, request: Request, cached: search_cache.Lookup | None) -> bytes:
         """Validates and runs the search; caches its response, less its stock, under `cached`."""
@@ -355,7 +347,7 @@ def _without_stock(row: dict) -> dict:
     return {key: value for key, value in row.items() if key != "store_quantity"}
 
 
-class ProductSuggestApi(EarlyAnswerMixin, APIView):
+class ProductSuggestApi(APIView):
     class InputSerializer(serializers.Serializer):
         _too_short = f"Type at least {SUGGEST_MIN_LENGTH} characters to get suggestions."
 
@@ -431,11 +423,6 @@ class ProductSuggestApi(EarlyAnswerMixin, APIView):
         body = json_text({"results": suggestions}).encode()
         search_cache.remember(cached, body)
         return json_response(request, body)
-
-    def early_body(self, request: HttpRequest) -> bytes | None:
-        if not self.throttle.allow_request(request, self):
-            return None  # DRF answers the 429, its throttle check reusing this count
-        return self.cached.value
 
     def get_throttles(self) -> list[SuggestRateThrottle]:
         return [self.throttle]

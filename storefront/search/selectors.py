@@ -12,7 +12,6 @@ from typing import Any, Literal, TypedDict
 
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -143,7 +142,7 @@ def _page_ids(*, page: int, page_size: int, **search: Any) -> _PageIds:
     matches = product_search_queryset(**search)
     ids, has_next = _slice(matches, offset, page_size)
     nothing_matched = not ids and (page == 1 or not matches.exists())
-    if search["q"] and nothing_matched and connection.vendor == "postgresql":
+    if search["q"] and nothing_matched:
         similar = product_search_queryset(**search, similar=True)
         ids, has_next = _slice(similar, offset, page_size)
         return {"ids": ids, "has_next": has_next, "fuzzy": True}
@@ -225,9 +224,8 @@ def suggestion_queries(*, q: str) -> tuple[QuerySet[Product], QuerySet[Product]]
 
 def _title_sort_key() -> Func:
     # UPPER(title) under the "C" collation matches catalog migration 0003's index, whose order
-    # is case-insensitive byte order; SQLite's default (binary) collation already is that.
-    upper = Upper("title")
-    return Collate(upper, "C") if connection.vendor == "postgresql" else upper
+    # is case-insensitive byte order.
+    return Collate(Upper("title"), "C")
 
 
 def _distinct_titles(products: QuerySet[Product]) -> QuerySet[Product]:

@@ -1,7 +1,5 @@
 import pytest
 
-from storefront.common.redis import get_redis
-
 
 @pytest.fixture
 def search_catalog(catalog_factory):
@@ -18,12 +16,3 @@ def search_catalog(catalog_factory):
         "other": f.product("Garden Hose", price="15.00", category="Garden"),
     }
     return products
-
-
-@pytest.fixture
-def fresh_redis_client():
-    """get_redis() caches its client; tests that repoint REDIS_URL need a new one, and so do
-    the tests after them."""
-    get_redis.cache_clear()
-    yield
-    get_redis.cache_clear()

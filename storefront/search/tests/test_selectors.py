@@ -1,8 +1,5 @@
 from decimal import Decimal
 
-import pytest
-from django.db import connection
-
 from storefront.search.selectors import product_search, product_suggest
 
 
@@ -52,7 +49,6 @@ def test_store_quantity_is_zero_where_the_store_does_not_stock(catalog_factory, 
     assert quantities["Pro Laptop"] == 0
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL")
 def test_typo_falls_back_to_similar_titles(catalog_factory):
     catalog_factory.product("Laptop")
     catalog_factory.product("Kettle")
@@ -61,7 +57,6 @@ def test_typo_falls_back_to_similar_titles(catalog_factory):
     assert titles(page) == ["Laptop"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity is PostgreSQL")
 def test_typo_inside_a_long_title_is_found_by_word_similarity(catalog_factory):
     catalog_factory.product("Premium Laptop Stand with Cooling Fan X120")
     catalog_factory.product("Garden Hose")

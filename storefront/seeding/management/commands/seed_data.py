@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from storefront.common.seed import SeedPlan, catalog_is_empty, catalog_reset, catalog_seed
+from storefront.seeding.services import SeedPlan, catalog_is_empty, catalog_reset, catalog_seed
 
 
 class Command(BaseCommand):
