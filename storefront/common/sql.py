@@ -18,7 +18,8 @@ def sql_file(app: str, name: str) -> str:
     return (APPS_DIR / app / "sql" / name).read_text()
 
 
-def run_sql_file(app: str, name: str, *, reverse_sql: str) -> migrations.RunSQL:
+def run_sql_file(app: str, name: str, *, reverse_sql: str | list[str] | None) -> migrations.RunSQL:
+    """Installs the file; `reverse_sql` undoes it (None: the migration cannot be reversed)."""
     return migrations.RunSQL(sql_file(app, name), reverse_sql)
 
 

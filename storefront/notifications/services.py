@@ -8,6 +8,7 @@ storefront.notifications.confirmations.
 """
 
 import contextlib
+import functools
 import logging
 from datetime import timedelta
 
@@ -19,7 +20,6 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from storefront.common.redis import get_redis
 from storefront.notifications.confirmations import OrderConfirmation, order_confirmations
 from storefront.notifications.models import OrderEmail
 
@@ -93,13 +93,21 @@ def order_emails_drain(*, older_than: timedelta | None = None, limit: int = 1000
     return _send_in_batches(stale, batch_size=BATCH_SIZE, limit=limit)
 
 
+@functools.cache
+def dispatch_redis() -> redis.Redis:
+    """The Redis that holds the dispatch key (REDIS_URL), with the short socket timeouts: an
+    outage must cost an order a warning, not a hang."""
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+    )
+
+
 def _dispatch_key_set() -> bool:
     """True when this caller set the dispatch key (or Redis could not say), so should publish."""
-    client = get_redis()
-    if client is None:  # embedded mode: no Redis, one publish per commit
-        return True
     try:
-        return bool(client.set(DISPATCH_KEY, 1, nx=True, ex=DISPATCH_KEY_TTL))
+        return bool(dispatch_redis().set(DISPATCH_KEY, 1, nx=True, ex=DISPATCH_KEY_TTL))
     except redis.RedisError:
         logger.warning(
             "order email dispatch key unavailable; publishing anyway",
@@ -110,11 +118,8 @@ def _dispatch_key_set() -> bool:
 
 
 def _dispatch_key_delete() -> None:
-    client = get_redis()
-    if client is None:
-        return
     try:
-        client.delete(DISPATCH_KEY)
+        dispatch_redis().delete(DISPATCH_KEY)
     except redis.RedisError:
         # Left in place, the key delays new tasks until it expires; the drain covers that gap.
         logger.warning(

@@ -78,11 +78,21 @@ class OrderItem(models.Model):
 class IdempotencyKey(models.Model):
     """A client-chosen key that makes POST /orders/ safe to retry.
 
-    Inserted first thing in the placing transaction: a concurrent request with the same key
+    Keys are scoped to the authenticated user who sent them: another user's key of the same
+    text is another key, so nobody can claim a key someone else will use. Anonymous clients
+    share one namespace (owner NULL; NULLS NOT DISTINCT makes NULL owners collide like users).
+    Inserted by orders_place before the stock is taken: a concurrent request with the same key
     blocks on the unique index until the first one commits, then replays its order.
     """
 
-    key = models.CharField(max_length=255, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="idempotency_keys",
+    )
+    key = models.CharField(max_length=255)
     # sha256 of the normalised request, so a reused key with another body is detected.
     fingerprint = models.CharField(max_length=64)
     # Null only inside the placing transaction, before the order row exists.
@@ -90,6 +100,13 @@ class IdempotencyKey(models.Model):
         Order, on_delete=models.CASCADE, null=True, related_name="idempotency_key"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "key"], nulls_distinct=False, name="idempotencykey_owner_key_uniq"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -108,7 +108,8 @@ def order_place(
         _raise_unknown_products(items=items, known={row.product_id for row in rows if row.price})
     if outcome == "replayed":
         assert idempotency_key is not None and fingerprint is not None
-        return OrderPlacement(order=_replay(idempotency_key, fingerprint), replayed=True)
+        replayed = _replay(idempotency_key, fingerprint, owner=placed_by)
+        return OrderPlacement(order=replayed, replayed=True)
 
     confirmed = outcome == Order.Status.CONFIRMED
     if confirmed:
@@ -218,9 +219,10 @@ def _fingerprint(
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
-def _replay(key: str, fingerprint: str) -> OrderDetail:
-    """The order placed earlier under `key`, if this request is the one that placed it."""
-    earlier = IdempotencyKey.objects.filter(key=key).first()
+def _replay(key: str, fingerprint: str, *, owner: AbstractBaseUser | None) -> OrderDetail:
+    """The order placed earlier under the owner's `key`, if this request is the one that
+    placed it."""
+    earlier = IdempotencyKey.objects.filter(owner=owner, key=key).first()
     if earlier is None or earlier.order_id is None:  # past its TTL, purged meanwhile
         raise ConflictError("This Idempotency-Key expired while the request ran; retry it.")
     if earlier.fingerprint != fingerprint:

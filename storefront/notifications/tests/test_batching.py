@@ -11,11 +11,14 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from storefront.common.redis import get_redis
 from storefront.inventory.models import Inventory
 from storefront.notifications import services
 from storefront.notifications.models import OrderEmail
-from storefront.notifications.services import order_emails_dispatch, order_emails_drain
+from storefront.notifications.services import (
+    dispatch_redis,
+    order_emails_dispatch,
+    order_emails_drain,
+)
 from storefront.notifications.tests.backends import HookedEmailBackend
 from storefront.orders.services import OrderLine, order_place
 from tests.live import RedisServer
@@ -173,10 +176,10 @@ def redis_down(settings, tmp_path):
     server = RedisServer(tmp_path).start()
     server.stop()
     settings.REDIS_URL = server.url()
-    get_redis.cache_clear()  # a client for the new URL
+    dispatch_redis.cache_clear()  # a client for the new URL
     yield
     server.close()
-    get_redis.cache_clear()
+    dispatch_redis.cache_clear()
 
 
 @pytest.mark.usefixtures("redis_down")

@@ -9,7 +9,8 @@
 -- per line, in that order, with the outcome on every row:
 --   unknown_store     nothing written, no line rows
 --   unknown_products  nothing written; title and price are NULL for the unknown products
---   replayed          p_key was claimed by an order that committed before: order_id is it
+--   replayed          the buyer's p_key was claimed by an order that committed before:
+--                     order_id is it
 --   CONFIRMED         stock taken, order, items and outbox row written
 --   REJECTED          no stock taken; order and items written with their shortfalls
 -- `available` is what the store had of each line when it was locked (NULL when not placed).
@@ -61,18 +62,20 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A concurrent call with the same key waits here on the unique index until the first one
-    -- commits (then this one replays its order) or rolls back (then this one places it).
+    -- Keys are the buyer's own (p_placed_by; anonymous buyers share NULL). A concurrent call
+    -- with the same key waits here on the unique index until the first one commits (then this
+    -- one replays its order) or rolls back (then this one places it).
     v_order := nextval(pg_get_serial_sequence('orders_order', 'id'));
     IF p_key IS NOT NULL THEN
-        INSERT INTO orders_idempotencykey (key, fingerprint, order_id, created_at)
-        VALUES (p_key, p_fingerprint, v_order, p_now)
-        ON CONFLICT (key) DO NOTHING;
+        INSERT INTO orders_idempotencykey (owner_id, key, fingerprint, order_id, created_at)
+        VALUES (p_placed_by, p_key, p_fingerprint, v_order, p_now)
+        ON CONFLICT (owner_id, key) DO NOTHING;
         IF NOT FOUND THEN
             RETURN QUERY
             SELECT 'replayed'::text, k.order_id, NULL::bigint, NULL::text, NULL::numeric,
                    NULL::integer, NULL::integer
-            FROM orders_idempotencykey k WHERE k.key = p_key;
+            FROM orders_idempotencykey k
+            WHERE k.key = p_key AND k.owner_id IS NOT DISTINCT FROM p_placed_by;
             RETURN;
         END IF;
     END IF;

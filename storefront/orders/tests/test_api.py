@@ -218,6 +218,42 @@ def test_idempotency_key_reused_for_another_body_is_409(api_client, shop):
     assert stock_of(shop.store, shop.laptop) == 3
 
 
+def test_a_key_claimed_by_another_user_does_not_block_its_owner(api_client, shop):
+    """An attacker who learns a user's key and uses it first gets an order of his own: the
+    owner's real order with that key is placed, not answered 409 (keys are per user)."""
+    users = get_user_model().objects
+    attacker, owner = users.create_user("mallory"), users.create_user("alice")
+
+    api_client.force_authenticate(attacker)
+    claimed = api_client.post("/orders/", body(shop, (shop.laptop, 99)), HTTP_IDEMPOTENCY_KEY="k")
+    api_client.force_authenticate(owner)
+    placed = api_client.post("/orders/", body(shop, (shop.laptop, 1)), HTTP_IDEMPOTENCY_KEY="k")
+    replayed = api_client.post("/orders/", body(shop, (shop.laptop, 1)), HTTP_IDEMPOTENCY_KEY="k")
+
+    assert claimed.json()["status"] == "REJECTED"
+    assert placed.status_code == 201 and placed.json()["status"] == "CONFIRMED"
+    assert "Idempotent-Replayed" not in placed.headers
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.json()["id"] == placed.json()["id"]
+    assert stock_of(shop.store, shop.laptop) == 4
+    assert set(IdempotencyKey.objects.values_list("owner__username", "key")) == {
+        ("mallory", "k"),
+        ("alice", "k"),
+    }
+
+
+def test_anonymous_clients_share_one_key_namespace(api_client, shop):
+    api_client.post("/orders/", body(shop, (shop.laptop, 1)), HTTP_IDEMPOTENCY_KEY="shared")
+    api_client.force_authenticate(get_user_model().objects.create_user("bob"))
+    own = api_client.post("/orders/", body(shop, (shop.laptop, 1)), HTTP_IDEMPOTENCY_KEY="shared")
+    api_client.force_authenticate(None)
+    again = api_client.post("/orders/", body(shop, (shop.laptop, 2)), HTTP_IDEMPOTENCY_KEY="shared")
+
+    assert "Idempotent-Replayed" not in own.headers  # the user's namespace is his own
+    assert again.status_code == 409  # another anonymous body under the anonymous key
+    assert stock_of(shop.store, shop.laptop) == 3
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"], ids=["empty", "long", "non-ascii"])
 def test_invalid_idempotency_key_is_400(api_client, shop, key):
     response = api_client.post("/orders/", body(shop, (shop.laptop, 1)), HTTP_IDEMPOTENCY_KEY=key)
