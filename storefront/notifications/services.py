@@ -10,6 +10,7 @@ storefront.notifications.confirmations.
 import contextlib
 import functools
 import logging
+import re
 from datetime import timedelta
 
 import redis
@@ -32,6 +33,8 @@ DISPATCH_KEY = "notifications:order-emails:dispatch"
 DISPATCH_KEY_TTL = 60
 # Rows claimed, locked and sent per transaction and per email backend connection.
 BATCH_SIZE = 100
+# An email address, as it may appear in a recipient or in a mail server's error message.
+_ADDRESS = re.compile(r"([^\s@<>\"',;:]+)@([^\s@<>\"',;:]+)")
 # What an attempt changes on a row.
 _RECORDED_FIELDS = ("status", "recipient", "attempts", "last_error", "sent_at", "updated_at")
 
@@ -245,6 +248,12 @@ def _close(backend: BaseEmailBackend) -> None:
         backend.close()
 
 
+def masked_addresses(text: str) -> str:
+    """`text` with every email address reduced to its first letter and domain
+    (ann@example.com -> a***@example.com): logs name the customer without spelling them out."""
+    return _ADDRESS.sub(lambda match: f"{match[1][0]}***@{match[2]}", text)
+
+
 def _log(outbox: OrderEmail, message: str) -> None:
     logger.info(
         message,
@@ -254,7 +263,7 @@ def _log(outbox: OrderEmail, message: str) -> None:
             "order_id": outbox.order_id,
             "status": outbox.status,
             "attempts": outbox.attempts,
-            "recipient": outbox.recipient,
-            "error": outbox.last_error or None,
+            "recipient": masked_addresses(outbox.recipient),
+            "error": masked_addresses(outbox.last_error) or None,
         },
     )

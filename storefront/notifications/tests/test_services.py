@@ -10,7 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from storefront.notifications.models import OrderEmail
-from storefront.notifications.services import order_emails_drain, order_emails_send_pending
+from storefront.notifications.services import (
+    masked_addresses,
+    order_emails_drain,
+    order_emails_send_pending,
+)
 from storefront.notifications.tests.backends import ConnectionCountingBackend
 from storefront.orders.models import Order
 
@@ -223,3 +227,31 @@ def test_what_was_done_is_logged_as_one_structured_line(place_order, caplog):
     [record] = [r for r in caplog.records if getattr(r, "event", None) == "order_email"]
     assert record.msg == "order email sent"
     assert (record.order_id, record.status, record.attempts) == (outbox.order_id, "SENT", 1)
+    assert record.recipient == "a***@example.com"
+    assert "ann@example.com" not in caplog.text
+
+
+def test_a_refused_address_is_masked_in_the_logged_error(place_order, settings, caplog):
+    settings.EMAIL_BACKEND = f"{BACKENDS}.PickyEmailBackend"
+    place_order(email="refused@example.com")
+    with caplog.at_level(logging.INFO, logger="storefront.notifications"):
+        order_emails_send_pending()
+
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "order_email"]
+    assert "r***@example.com" in record.error
+    assert "refused@" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("ann@example.com", "a***@example.com"),
+        (
+            "SMTPRecipientsRefused: {'bo@x.org': (550, b'<bo@x.org> unknown')}",
+            "SMTPRecipientsRefused: {'b***@x.org': (550, b'<b***@x.org> unknown')}",
+        ),
+        ("no address here", "no address here"),
+    ],
+)
+def test_addresses_are_masked_wherever_they_appear(text, masked):
+    assert masked_addresses(text) == masked
