@@ -244,3 +244,14 @@ def test_odd_but_harmless_input_is_answered(live, path):
     assert response.status_code == 200, response.text[:300]
     assert "error" not in _assert_clean(response)
     assert _writes(live) == before
+
+
+def test_a_chunked_body_is_refused_with_411_not_read_as_empty(live):
+    before = _writes(live)
+    response = requests.post(
+        live.url + "/orders/", data=iter([order()]), headers=JSON, timeout=30
+    )  # a generator body: requests sends it chunked, without Content-Length
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert response.status_code == 411, response.text[:300]
+    assert _assert_clean(response)["error"]["code"] == "length_required"
+    assert _writes(live) == before

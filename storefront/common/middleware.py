@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import is_valid_path
 
 from storefront.common.errors import error_body
 
@@ -45,3 +46,31 @@ class RequestLogMiddleware:
             response["Retry-After"] = "1"
             return response
         return None
+
+
+class RequestBodyMiddleware:
+    """Two ways a request body used to be lost, made explicit.
+
+    - A write to a path without its trailing slash (`POST /orders`) is served as the path with
+      it, instead of Django's slash-appending redirect, which clients follow with a GET and
+      without the body.
+    - A chunked body (no Content-Length) is refused with a JSON 411: Django's WSGI request reads
+      only Content-Length bytes, so it would otherwise be read as empty.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and not (
+            request.META.get("CONTENT_LENGTH")
+        ):
+            return JsonResponse(
+                error_body("length_required", "Send the body with a Content-Length header."),
+                status=411,
+            )
+        if request.method not in {"GET", "HEAD", "OPTIONS"} and not request.path_info.endswith("/"):
+            with_slash = f"{request.path_info}/"
+            if not is_valid_path(request.path_info) and is_valid_path(with_slash):
+                request.path_info = with_slash
+        return self.get_response(request)

@@ -72,6 +72,30 @@ def test_the_placement_answer_is_the_stored_order(api_client, shop, mice):
     assert api_client.get(f"/orders/{placed['id']}/").json() == placed
 
 
+def test_an_order_posted_without_the_trailing_slash_is_placed(api_client, shop):
+    response = api_client.post("/orders", body(shop, (shop.laptop, 1)))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "CONFIRMED"
+    assert stock_of(shop.store, shop.laptop) == 4
+
+
+def test_a_cancel_posted_without_the_trailing_slash_is_done(api_client, shop):
+    order_id = api_client.post("/orders/", body(shop, (shop.laptop, 1))).json()["id"]
+    api_client.force_authenticate(get_user_model().objects.create_superuser("root"))
+
+    response = api_client.post(f"/orders/{order_id}/cancel")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "CANCELLED"
+
+
+def test_a_write_to_an_unknown_path_is_still_a_json_404(api_client):
+    response = api_client.post("/nowhere", {})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_rejected_order_is_201_and_says_what_fell_short(api_client, shop):
     response = api_client.post("/orders/", body(shop, (shop.laptop, 1), (shop.mouse, 1_000)))
 
