@@ -1,0 +1,107 @@
+"""Rate limits that hold for any span of `window` seconds, exactly, under any concurrency.
+
+Each limited key is a sliding log in Redis: a sorted set of the times of the requests it let
+through. One Lua script drops the entries older than the window, counts the rest, records this
+request if there is room, and can read cache entries along in the same round trip. Redis runs
+a script alone and stamps it with its own clock (TIME), so concurrent requests from any number
+of web processes are counted exactly and never judged by clocks that disagree. A refused
+request is not recorded: hammering while limited does not extend the wait.
+
+Keys and values are the cache's (`cache.make_key`, the backend's `client.decode`); the script
+runs on the cache's own Redis client (`django_redis.get_redis_connection`).
+"""
+
+import functools
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.http import HttpRequest
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
+from redis import Redis
+from redis.commands.core import Script
+
+# KEYS[1]: the log; KEYS[2..]: cache entries to read along.
+# ARGV: window (ms), limit, cost (1: record this request if there is room; 0: only look), member.
+# Returns {recorded (0/1), entries in the window, ms until the oldest leaves it, values...}.
+_SLIDING_LOG = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window, limit, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local recorded = 0
+if cost > 0 and count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  count = count + 1
+  recorded = 1
+end
+local reset = 0
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if oldest[2] then
+  reset = tonumber(oldest[2]) + window - now
+end
+if #KEYS == 1 then
+  return {recorded, count, reset}
+end
+return {recorded, count, reset, unpack(redis.call('MGET', unpack(KEYS, 2)))}
+"""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    window: int  # seconds
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool  # this request was within the limit (and, when counted, recorded)
+    limit: int
+    remaining: int  # requests still allowed in the window after this one
+    reset: int  # seconds until the oldest request leaves the window (a slot frees)
+    entries: dict[str, Any] = field(default_factory=dict)  # the cache entries read along
+
+
+def rate_limit_hit(
+    key: str, rate: RateLimit, *, count: bool = True, also_get: Sequence[str] = ()
+) -> Verdict:
+    """Counts a request against the cache key `key` (or, with count=False, only tells whether
+    one would be allowed) and reads the cache entries `also_get` as `get_many` does, in one
+    atomic round trip. Raises whatever Redis raises: the caller decides to fail open or not."""
+    backend = cast(RedisCache, caches[DEFAULT_CACHE_ALIAS])
+    names = {backend.make_key(name): name for name in also_get}
+    script = _script(get_redis_connection(DEFAULT_CACHE_ALIAS))
+    recorded, in_window, reset_ms, *values = script(
+        keys=[backend.make_key(key), *names],
+        args=[rate.window * 1000, rate.limit, int(count), uuid.uuid4().hex],
+    )
+    in_window = int(in_window)
+    return Verdict(
+        allowed=bool(recorded) if count else in_window < rate.limit,
+        limit=rate.limit,
+        remaining=max(rate.limit - in_window, 0),
+        reset=max(1, math.ceil(int(reset_ms) / 1000)) if in_window else 0,
+        entries={
+            name: backend.client.decode(value)
+            for name, value in zip(names.values(), values, strict=True)
+            if value is not None
+        },
+    )
+
+
+def client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR, not X-Forwarded-For: a client could rotate a forwarded header at will.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+@functools.lru_cache(maxsize=8)
+def _script(client: Redis) -> Script:
+    # Registered once per client, not per call: the Script hashes the source, then runs it with
+    # EVALSHA (loading it again if Redis was restarted).
+    return client.register_script(_SLIDING_LOG)
