@@ -6,7 +6,6 @@ import threading
 from collections import Counter
 
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
 from hypothesis import HealthCheck, given, settings
@@ -16,13 +15,7 @@ from storefront.orders.models import Order
 from storefront.orders.services import OrderLine, order_place
 from storefront.stores.models import Inventory
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="threads racing on row locks need PostgreSQL"
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # An order is 1-3 lines of (product index, quantity); indexes wrap around the products drawn.
 ORDER = st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4)), min_size=1, max_size=3)
