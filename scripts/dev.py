@@ -196,9 +196,9 @@ def servers(var_dir: Path) -> Iterator[dict[str, str]]:
     """The environment for the project's processes: the configured servers, or embedded ones."""
     env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "true"))
     with contextlib.ExitStack() as stack:
-        if "DATABASE_URL" not in env:
+        if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = stack.enter_context(embedded_postgres(var_dir / "postgres"))
-        if "REDIS_URL" not in env:
+        if not env.get("REDIS_URL"):
             redis_socket = stack.enter_context(embedded_redis(var_dir / "redis"))
             env["REDIS_URL"] = f"unix://{redis_socket}"
             env.setdefault("CELERY_BROKER_URL", f"redis+socket://{redis_socket}")
