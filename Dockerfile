@@ -14,7 +14,8 @@ RUN pip install ".[dev]"
 
 COPY . .
 RUN pip install --no-deps -e . \
-    && SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input \
+    && SECRET_KEY=collectstatic-only DATABASE_URL=postgres://collectstatic-only/none \
+       REDIS_URL=redis://collectstatic-only python manage.py collectstatic --no-input \
     && useradd --create-home storefront \
     && chown -R storefront /app
 USER storefront

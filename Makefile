@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The launcher of `make run`: starts PostgreSQL and Redis from wheels unless configured.
+DEV := $(PY) scripts/dev.py
 # `make test` talks to real PostgreSQL and Redis at their standard local addresses.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storefront
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -14,13 +16,13 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	$(VENV)/bin/pip install --quiet -e ".[dev,embedded]"
 	touch $@
 
 install: $(VENV)/.installed
 
-run: install  ## API on http://127.0.0.1:$(PORT) plus a Celery worker
-	PORT=$(PORT) PYTHON=$(PY) bash scripts/run.sh
+run: install  ## API on http://127.0.0.1:$(PORT), a Celery worker and beat (embedded servers)
+	PORT=$(PORT) $(DEV) run
 
 test: install  ## the whole suite against PostgreSQL and Redis (plus the embedded mode)
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
@@ -35,14 +37,17 @@ format: install
 
 check: lint test
 
+# These three use DATABASE_URL/REDIS_URL, else the embedded servers of `make run` (started for
+# the command's duration if `make run` is not up).
 migrate: install
-	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate
+	$(DEV) exec -- $(PY) manage.py migrate
 
 seed: install
-	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_data $(SEED_ARGS)
+	$(DEV) exec -- $(PY) manage.py seed_data --base-url http://127.0.0.1:$(PORT) $(SEED_ARGS)
 
 worker: install
-	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A config worker --beat --loglevel=INFO
+	$(DEV) exec -- $(VENV)/bin/celery -A config worker --beat --loglevel=INFO \
+		--schedule $${STOREFRONT_VAR_DIR:-var}/celerybeat-schedule
 
 bench: install  ## load benchmarks, see bench/README.md
 	$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,8 +1,7 @@
 """Settings for every environment, read from the process environment.
 
-With nothing configured the project runs "embedded": SQLite, a database-backed cache shared
-by all processes, and Celery over kombu's filesystem transport, so ``make run`` needs no
-server. Setting ``DATABASE_URL`` and ``REDIS_URL`` switches to PostgreSQL and Redis.
+PostgreSQL (``DATABASE_URL``) and Redis (``REDIS_URL``) are required in every mode; ``make run``
+sets both when it starts its embedded servers (scripts/dev.py).
 """
 
 import os
@@ -25,6 +24,16 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_required(name: str, example: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} must be set, e.g. {name}={example}. `make run` sets it itself: it starts an "
+            "embedded PostgreSQL and Redis with their data under var/."
+        )
+    return value
 
 
 DEBUG = env_bool("DEBUG")
@@ -99,93 +108,59 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL,
-            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-            # Off: the check is a `SELECT 1` round trip before every request's first query. A
-            # connection the server dropped then fails one request with the 503 JSON of
-            # common.middleware, and Django discards it (tests/test_fault_postgres.py).
-            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
-        )
-    }
-    # Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
-    # persistent connection (Django's default client-side binding never prepares): the cached
-    # search hit's live-stock query is then planned once per connection, not once per request.
-    # Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
-    if env_bool("DB_SERVER_SIDE_BINDING", True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True,
-            prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5),
-        )
-else:
-    # Embedded mode. IMMEDIATE transactions take SQLite's write lock up front, so two
-    # concurrent orders queue instead of failing with "database is locked" on upgrade.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "storefront.sqlite3")),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+DATABASE_URL = env_required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/storefront")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # Off: the check is a `SELECT 1` round trip before every request's first query. A
+        # connection the server dropped then fails one request with the 503 JSON of
+        # common.middleware, and Django discards it (tests/test_fault_postgres.py).
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
+    )
+}
+# Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
+# persistent connection (Django's default client-side binding never prepares): the cached
+# search hit's live-stock query is then planned once per connection, not once per request.
+# Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
+if env_bool("DB_SERVER_SIDE_BINDING", True):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 # --- Cache (search results, rate limits) -----------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_required("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Short timeouts: a Redis outage must degrade search to uncached, not hang requests.
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", "0.5"))
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # django-redis: one client per server (Django's builds one per call), and its raw
-            # client public (get_redis_connection) for the rate limit's script.
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "storefront"),
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            },
-        }
+CACHES = {
+    "default": {
+        # django-redis: one client per server (Django's builds one per call), and its raw
+        # client public (get_redis_connection) for the rate limit's script.
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "storefront"),
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+        },
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "storefront_cache",
-        }
-    }
+}
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL) or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
-    _queue_dir = VAR_DIR / "celery-queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "control_folder": str(VAR_DIR / "celery-control"),  # else "./control" in the cwd
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
-        # Publishing (e.g. an order's on-commit email task) makes one quick reconnect attempt
-        # and then gives up instead of retrying for seconds inside the request: the outbox
-        # keeps what could not be published. Measured: ~0.1 s with the broker down, not 6 s.
-        "max_retries": 1,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
-    }
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    # Publishing (e.g. an order's on-commit email task) makes one quick reconnect attempt and
+    # then gives up instead of retrying for seconds inside the request: the outbox keeps what
+    # could not be published. Measured: ~0.1 s with the broker down, not 6 s.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

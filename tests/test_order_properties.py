@@ -16,10 +16,7 @@ from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail
 from storefront.orders.services import OrderLine, order_place
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 # An order is 1-3 lines of (product index, quantity); indexes wrap around the products drawn.
 ORDER = st.lists(st.tuples(st.integers(0, 3), st.integers(1, 4)), min_size=1, max_size=3)

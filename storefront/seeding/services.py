@@ -74,7 +74,6 @@ class SeedResult:
     stores: int
     products: int
     inventory_rows: int
-    staff_username: str
     staff_token: str
 
 
@@ -83,6 +82,11 @@ Progress = Callable[[int], None]
 
 def catalog_is_empty() -> bool:
     return not Product.objects.exists()
+
+
+def staff_token() -> str | None:
+    """The API token of store 1's staff user, once seeded."""
+    return Token.objects.filter(user__username=STAFF_USERNAME).values_list("key", flat=True).first()
 
 
 def catalog_reset() -> None:
@@ -121,7 +125,6 @@ def catalog_seed(*, plan: SeedPlan, progress: Progress) -> SeedResult:
         stores=len(stores),
         products=len(product_ids),
         inventory_rows=inventory_rows,
-        staff_username=STAFF_USERNAME,
         staff_token=token,
     )
 

@@ -58,6 +58,17 @@ def test_seed_without_reset_leaves_existing_data_alone(capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
+@pytest.mark.django_db
+def test_seed_prints_the_staff_token_every_time_with_the_given_base_url(capsys):
+    call_command("seed_data", *SMALL)
+    token = Token.objects.get(user__staffed_stores__name="Store 1").key
+    capsys.readouterr()
+
+    call_command("seed_data", *SMALL, "--base-url", "http://127.0.0.1:8123")
+
+    assert f'Token {token}" http://127.0.0.1:8123/stores/1/orders/' in capsys.readouterr().out
+
+
 @pytest.mark.django_db(transaction=True)
 def test_reseed_invalidates_cached_search_results(api_client):
     def first_page() -> list[tuple[int, str]]:

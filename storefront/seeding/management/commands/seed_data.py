@@ -1,7 +1,14 @@
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from storefront.seeding.services import SeedPlan, catalog_is_empty, catalog_reset, catalog_seed
+from storefront.seeding.services import (
+    STAFF_USERNAME,
+    SeedPlan,
+    catalog_is_empty,
+    catalog_reset,
+    catalog_seed,
+    staff_token,
+)
 
 
 class Command(BaseCommand):
@@ -19,6 +26,11 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="delete all stores, products, orders first"
         )
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="where the API runs, for the example printed with the staff token",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["reset"]:
@@ -26,6 +38,8 @@ class Command(BaseCommand):
             self.stdout.write("Deleted existing stores, products, inventory and orders.")
         elif not catalog_is_empty():
             self.stdout.write("Products already exist; nothing to do (use --reset to reseed).")
+            if token := staff_token():
+                self._write_staff_token(token, options["base_url"])
             return
 
         plan = SeedPlan(
@@ -45,9 +59,11 @@ class Command(BaseCommand):
                 f"{result.inventory_rows} inventory rows."
             )
         )
+        self._write_staff_token(result.staff_token, options["base_url"])
+
+    def _write_staff_token(self, token: str, base_url: str) -> None:
         self.stdout.write(
-            f"Staff user of store 1: {result.staff_username}\n"
-            f"API token: {result.staff_token}\n"
-            f'  curl -H "Authorization: Token {result.staff_token}" '
-            "http://127.0.0.1:8000/stores/1/orders/"
+            f"Staff user of store 1: {STAFF_USERNAME}\n"
+            f"API token: {token}\n"
+            f'  curl -H "Authorization: Token {token}" {base_url}/stores/1/orders/'
         )
