@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser, AnonymousUser
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -137,7 +137,7 @@ def order_place(
     return OrderPlacement(order=order, replayed=False)
 
 
-def order_cancel(*, order_id: int, cancelled_by: AbstractBaseUser) -> OrderDetail:
+def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -> OrderDetail:
     """CONFIRMED -> CANCELLED with its stock returned. The order row lock makes it happen once."""
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().filter(pk=order_id).first()
@@ -197,7 +197,8 @@ def _raise_unknown_products(*, items: Sequence[OrderLine], known: set[int]) -> N
     raise ValidationError(
         {
             "items": {
-                index: {"product_id": [f"Product {line.product_id} does not exist."]}
+                # The errors of an item are under its index, an int: DRF's stubs want str keys.
+                index: {"product_id": [f"Product {line.product_id} does not exist."]}  # type: ignore[misc]
                 for index, line in enumerate(items)
                 if line.product_id not in known
             }

@@ -147,7 +147,7 @@ def test_concurrent_buyers_across_two_processes_never_oversell(embedded):
     buyers = stock + 10
 
     def buy(_: int) -> str:
-        status, body, _ = request(
+        status, body, _headers = request(
             f"{base}/orders/", {"store": 2, "items": [{"product_id": product_id, "quantity": 1}]}
         )
         assert status == 201, body
