@@ -150,7 +150,7 @@ CACHES = {
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, str | int | float] = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     # Publishing (e.g. an order's on-commit email task) makes one quick reconnect attempt and

@@ -61,7 +61,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None  # unexpected: Django logs it and answers with json_server_error
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
+        detail: object = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = error_body("invalid", "The request is invalid.", fields)
     else:

@@ -33,7 +33,8 @@ def _may_name_a_format(request: HttpRequest) -> bool:
 
 
 class ContentNegotiation(DefaultContentNegotiation):
-    def select_renderer(
+    # The stubs allow any Iterable; DRF passes the view's list (APIView.get_renderers()).
+    def select_renderer(  # type: ignore[override]
         self, request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         if (

@@ -9,8 +9,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
 
+    # Read at request time so tests can override the setting. DRF only reads it: a property
+    # will do, where the stubs declare a writable attribute.
     @property
-    def max_page_size(self) -> int:  # read at request time so tests can override the setting
+    def max_page_size(self) -> int:  # type: ignore[override]
         return settings.MAX_PAGE_SIZE
 
 
@@ -24,6 +26,8 @@ class KeysFirstPaginator(Paginator):
     the queryset's filter).
     """
 
+    object_list: QuerySet
+
     def __init__(self, object_list: QuerySet, per_page: int, *, key: str = "pk") -> None:
         super().__init__(object_list, per_page)
         self.key = key
@@ -35,7 +39,8 @@ class KeysFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = self.object_list.values(self.key)[bottom:top]
-        return self._get_page(self.object_list.filter(**{f"{self.key}__in": keys}), number, self)
+        # _get_page() is Paginator's hook for the Page class (page() calls it); not in the stubs.
+        return self._get_page(self.object_list.filter(**{f"{self.key}__in": keys}), number, self)  # type: ignore[attr-defined]
 
 
 class KeysFirstPageNumberPagination(PageNumberPagination):
@@ -43,5 +48,8 @@ class KeysFirstPageNumberPagination(PageNumberPagination):
 
     page_key = "pk"
 
-    def django_paginator_class(self, queryset: QuerySet, page_size: int) -> KeysFirstPaginator:
+    # DRF only calls it, as django_paginator_class(queryset, page_size); the stubs want a class.
+    def django_paginator_class(  # type: ignore[override]
+        self, queryset: QuerySet, page_size: int
+    ) -> KeysFirstPaginator:
         return KeysFirstPaginator(queryset, page_size, key=self.page_key)

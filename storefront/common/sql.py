@@ -7,8 +7,10 @@ what the file says.
 """
 
 from pathlib import Path
+from typing import Any
 
 from django.db import connection, migrations, transaction
+from django.db.models import Field, Model
 
 APPS_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,9 +20,20 @@ def sql_file(app: str, name: str) -> str:
     return (APPS_DIR / app / "sql" / name).read_text()
 
 
-def run_sql_file(app: str, name: str, *, reverse_sql: str | list[str] | None) -> migrations.RunSQL:
+def run_sql_file(
+    app: str, name: str, *, reverse_sql: str | list[str | tuple[str, Any]] | None
+) -> migrations.RunSQL:
     """Installs the file; `reverse_sql` undoes it (None: the migration cannot be reversed)."""
     return migrations.RunSQL(sql_file(app, name), reverse_sql)
+
+
+def column_field(model: type[Model], name: str) -> tuple[Field, str]:
+    """The model's field `name` and its column, for SQL written by hand: a field with a column
+    in the model's own table (not the reverse side of a relation, not a many-to-many)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} has no column in {model._meta.db_table}")
+    return field, field.column
 
 
 def function_definitions(names: list[str]) -> dict[str, str]:

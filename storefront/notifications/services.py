@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from storefront.common.sql import column_field
 from storefront.notifications.confirmations import OrderConfirmation, order_confirmations
 from storefront.notifications.models import OrderEmail
 
@@ -55,7 +56,8 @@ def order_emails_dispatch() -> bool:
 
     try:
         window = settings.ORDER_EMAIL_BATCH_WINDOW_MS / 1000
-        send_pending_order_emails.apply_async(retry=False, countdown=window or None)
+        # None is Celery's own default (no countdown); celery-types only allows a float.
+        send_pending_order_emails.apply_async(retry=False, countdown=window or None)  # type: ignore[arg-type]
     except Exception:
         # Runs after commit: the order already succeeded and must be answered as such. The
         # key stays until it expires, so an outage costs one failed publish a minute instead
@@ -212,12 +214,13 @@ def _record(batch: list[OrderEmail]) -> None:
     row, more than rendering and sending the email.
     """
     meta = OrderEmail._meta
-    fields = [meta.get_field(name) for name in _RECORDED_FIELDS]
+    fields = [column_field(OrderEmail, name) for name in _RECORDED_FIELDS]
+    _, pk_column = column_field(OrderEmail, meta.pk.name)
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    assignments = ", ".join(f"{quote(column)} = %s" for _, column in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(pk_column)} = %s"
     params = [
-        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field, _ in fields]
         + [row.pk]
         for row in batch
     ]

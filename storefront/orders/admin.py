@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,7 +24,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
-    fields = ["product", "quantity", "unit_price", "shortfall"]
+    fields: ClassVar[tuple[str, ...]] = ("product", "quantity", "unit_price", "shortfall")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
 from storefront.notifications.confirmations import ConfirmationLine, OrderConfirmation
@@ -74,7 +74,7 @@ def order_detail(*, order_id: int) -> OrderDetail | None:
     )
 
 
-def order_visible_to(*, order: OrderDetail, user: AbstractBaseUser | AnonymousUser) -> bool:
+def order_visible_to(*, order: OrderDetail, user: AbstractUser | AnonymousUser) -> bool:
     """The customer who placed it, and the store's staff, may look at an order."""
     if user.is_authenticated and order.placed_by_id == user.pk:
         return True

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser, AnonymousUser
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -79,10 +79,11 @@ def order_place(
     atomic block it joins that block (and its locks last until the block commits).
     """
     wanted = _merge_lines(items)
+    placed_by_id = placed_by.pk if placed_by is not None else None
     fingerprint = None
     if idempotency_key:
         fingerprint = _fingerprint(
-            store_id=store_id, wanted=wanted, email=email, placed_by=placed_by
+            store_id=store_id, wanted=wanted, email=email, placed_by_id=placed_by_id
         )
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -93,7 +94,7 @@ def order_place(
                 "products": list(wanted),
                 "quantities": list(wanted.values()),
                 "email": email,
-                "placed_by": placed_by.pk if placed_by is not None else None,
+                "placed_by": placed_by_id,
                 "now": now,
                 "key": idempotency_key,
                 "fingerprint": fingerprint,
@@ -108,7 +109,7 @@ def order_place(
         _raise_unknown_products(items=items, known={row.product_id for row in rows if row.price})
     if outcome == "replayed":
         assert idempotency_key is not None and fingerprint is not None
-        replayed = _replay(idempotency_key, fingerprint, owner=placed_by)
+        replayed = _replay(idempotency_key, fingerprint, owner_id=placed_by_id)
         return OrderPlacement(order=replayed, replayed=True)
 
     confirmed = outcome == Order.Status.CONFIRMED
@@ -129,7 +130,7 @@ def order_place(
         store_id=store_id,
         status=outcome,
         email=email,
-        placed_by_id=placed_by.pk if placed_by is not None else None,
+        placed_by_id=placed_by_id,
         lines=lines,
         total_amount=sum((line.line_total for line in lines), Decimal("0.00")),
         created_at=now,
@@ -138,7 +139,7 @@ def order_place(
     return OrderPlacement(order=order, replayed=False)
 
 
-def order_cancel(*, order_id: int, cancelled_by: AbstractBaseUser) -> OrderDetail:
+def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -> OrderDetail:
     """CONFIRMED -> CANCELLED with its stock returned. The order row lock makes it happen once."""
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().filter(pk=order_id).first()
@@ -198,7 +199,8 @@ def _raise_unknown_products(*, items: Sequence[OrderLine], known: set[int]) -> N
     raise ValidationError(
         {
             "items": {
-                index: {"product_id": [f"Product {line.product_id} does not exist."]}
+                # The errors of an item are under its index, an int: DRF's stubs want str keys.
+                index: {"product_id": [f"Product {line.product_id} does not exist."]}  # type: ignore[misc]
                 for index, line in enumerate(items)
                 if line.product_id not in known
             }
@@ -207,22 +209,22 @@ def _raise_unknown_products(*, items: Sequence[OrderLine], known: set[int]) -> N
 
 
 def _fingerprint(
-    *, store_id: int, wanted: dict[int, int], email: str, placed_by: AbstractBaseUser | None
+    *, store_id: int, wanted: dict[int, int], email: str, placed_by_id: int | None
 ) -> str:
     # The user is part of the request: another client reusing a key gets a 409, not our order.
     request = {
         "store": store_id,
         "items": sorted(wanted.items()),
         "email": email,
-        "user": placed_by.pk if placed_by is not None else None,
+        "user": placed_by_id,
     }
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
-def _replay(key: str, fingerprint: str, *, owner: AbstractBaseUser | None) -> OrderDetail:
+def _replay(key: str, fingerprint: str, *, owner_id: int | None) -> OrderDetail:
     """The order placed earlier under the owner's `key`, if this request is the one that
     placed it."""
-    earlier = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+    earlier = IdempotencyKey.objects.filter(owner_id=owner_id, key=key).first()
     if earlier is None or earlier.order_id is None:  # past its TTL, purged meanwhile
         raise ConflictError("This Idempotency-Key expired while the request ran; retry it.")
     if earlier.fingerprint != fingerprint:

