@@ -1,18 +1,43 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+import hashlib
+import logging
+from functools import cached_property
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from storefront.common.errors import error_response
 from storefront.common.parsers import JSONParser
+from storefront.common.ratelimit import (
+    RateLimit,
+    RateLimitedApi,
+    Verdict,
+    client_address,
+    rate_limit_hit,
+)
+
+logger = logging.getLogger(__name__)
 
 
-class TokenObtainApi(ObtainAuthToken):
-    """DRF's token login, parsed by our JSON parser (deep nesting is a 400) and fully documented."""
+class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
+    """DRF's token login, parsed by our JSON parser (deep nesting is a 400) and rate limited
+    before any password is hashed (each check costs ~0.4 s of PBKDF2 CPU):
+
+    - per client IP, LOGIN_CLIENT_RATE_LIMIT attempts in any LOGIN_CLIENT_RATE_WINDOW seconds;
+    - per username, LOGIN_FAILURE_LIMIT failed attempts in any LOGIN_FAILURE_WINDOW seconds.
+      Only failures count, so the owner's correct logins never fill it; an attacker who fills it
+      makes the username wait at most the window after his last failure (tokens already issued
+      keep working).
+    Over a limit: 429 with Retry-After. If Redis cannot count, the login is allowed (logged).
+    """
 
     parser_classes = [JSONParser, parsers.FormParser, parsers.MultiPartParser]
+    client_verdict: Verdict | None = None  # this request's count against the client limit
 
     @extend_schema(
         operation_id="auth_token_obtain",
@@ -23,7 +48,45 @@ class TokenObtainApi(ObtainAuthToken):
         responses={
             200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
             400: error_response("Missing fields or wrong credentials."),
+            429: OpenApiResponse(
+                description="Too many attempts from this client or for this username; "
+                "`Retry-After` gives the seconds to wait."
+            ),
         },
     )
-    def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        self.client_verdict = _counted(
+            f"ratelimit:login:client:{client_address(request)}",
+            RateLimit(settings.LOGIN_CLIENT_RATE_LIMIT, settings.LOGIN_CLIENT_RATE_WINDOW),
+        )
+        if self.client_verdict is not None and not self.client_verdict.allowed:
+            raise Throttled(wait=self.client_verdict.reset)
+        failures = _counted(self.failures_key, self.failure_rate, count=False)
+        if failures is not None and not failures.allowed:
+            raise Throttled(wait=failures.reset)
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            _counted(self.failures_key, self.failure_rate)
+            raise
+
+    def announced_limit(self) -> Verdict | None:
+        return self.client_verdict
+
+    @cached_property
+    def failures_key(self) -> str:
+        username = self.request.data.get("username") if isinstance(self.request.data, dict) else ""
+        digest = hashlib.sha256(str(username or "").casefold().encode()).hexdigest()
+        return f"ratelimit:login:failures:{digest}"
+
+    @property
+    def failure_rate(self) -> RateLimit:
+        return RateLimit(settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW)
+
+
+def _counted(key: str, rate: RateLimit, *, count: bool = True) -> Verdict | None:
+    try:
+        return rate_limit_hit(key, rate, count=count)
+    except Exception:
+        logger.warning("login rate limit unavailable; allowing the attempt", exc_info=True)
+        return None

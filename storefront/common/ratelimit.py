@@ -24,6 +24,9 @@ from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 from redis import Redis
 from redis.commands.core import Script
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 # KEYS[1]: the log; KEYS[2..]: cache entries to read along.
 # ARGV: window (ms), limit, cost (1: record this request if there is room; 0: only look), member.
@@ -93,6 +96,26 @@ def rate_limit_hit(
             if value is not None
         },
     )
+
+
+class RateLimitedApi(APIView):
+    """An APIView whose answers (429s included) carry the IETF draft's RateLimit-Limit,
+    RateLimit-Remaining and RateLimit-Reset (seconds until a slot frees) of the limit that
+    `announced_limit` returns: this request's verdict, or None when nothing was counted."""
+
+    def announced_limit(self) -> Verdict | None:
+        raise NotImplementedError
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        verdict = self.announced_limit()
+        if verdict is not None:
+            response["RateLimit-Limit"] = str(verdict.limit)
+            response["RateLimit-Remaining"] = str(verdict.remaining)
+            response["RateLimit-Reset"] = str(verdict.reset)
+        return response
 
 
 def client_address(request: HttpRequest) -> str:

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from storefront.catalog.selectors import category_get_by_reference
 from storefront.common.errors import error_response
+from storefront.common.ratelimit import RateLimitedApi, Verdict
 from storefront.inventory.selectors import store_quantities
 from storefront.search import cache as search_cache
 from storefront.search.selectors import ORDERINGS, product_search, product_suggest
@@ -347,7 +348,7 @@ def _without_stock(row: dict) -> dict:
     return {key: value for key, value in row.items() if key != "store_quantity"}
 
 
-class ProductSuggestApi(APIView):
+class ProductSuggestApi(RateLimitedApi):
     class InputSerializer(serializers.Serializer):
         _too_short = f"Type at least {SUGGEST_MIN_LENGTH} characters to get suggestions."
 
@@ -426,6 +427,9 @@ class ProductSuggestApi(APIView):
 
     def get_throttles(self) -> list[SuggestRateThrottle]:
         return [self.throttle]
+
+    def announced_limit(self) -> Verdict | None:
+        return self.throttle.verdict
 
     @cached_property
     def throttle(self) -> SuggestRateThrottle:

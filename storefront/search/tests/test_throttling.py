@@ -1,7 +1,9 @@
-"""Autocomplete rate limit: atomic in Redis, per user or client IP, failing open."""
+"""Autocomplete rate limit: exact for any span of its window, per user or client IP, failing
+open, announced in RateLimit headers."""
 
 import logging
 import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -105,17 +107,46 @@ def test_a_user_is_not_limited_by_their_ip(api_client, user, small_limit):
     assert suggest(api_client, REMOTE_ADDR="10.0.0.1").status_code == 200
 
 
-def test_every_counter_carries_its_window_expiry(api_client, user, settings):
+def test_every_log_carries_its_window_expiry(api_client, user, settings):
     settings.SUGGEST_RATE_LIMIT = 1
     settings.SUGGEST_RATE_WINDOW = 1
     api_client.force_authenticate(user)
     assert suggest(api_client).status_code == 200
     assert suggest(api_client).status_code == 429
-    redis = get_redis_connection()  # counters are keys of the cache
+    redis = get_redis_connection()  # logs are keys of the cache
     key = cache.make_key(f"ratelimit:suggest:user:{user.pk}")
-    assert 0 < redis.ttl(key) <= 1  # the counter always carries its expiry
+    assert 0 < redis.pttl(key) <= 1000  # the log always carries its expiry
     redis.delete(key)  # what expiry does, without sleeping
     assert suggest(api_client).status_code == 200
+
+
+def test_no_window_boundary_lets_twice_the_limit_through(api_client, user, settings):
+    """A fixed window admits 1 + 2 requests just before its end and 3 more just after it: 5
+    within half a second. The sliding log admits 3 in any 2 seconds, wherever they fall."""
+    settings.SUGGEST_RATE_LIMIT = 3
+    settings.SUGGEST_RATE_WINDOW = 2
+    api_client.force_authenticate(user)
+
+    def burst(at: float, size: int) -> list[int]:
+        time.sleep(max(0.0, at - (time.monotonic() - start)))
+        return [suggest(api_client).status_code for _ in range(size)]
+
+    start = time.monotonic()
+    bursts = [burst(0.0, 1), burst(1.5, 4), burst(2.4, 4)]
+
+    # 1.5 s in, two slots are left; at 2.4 s only the first request has left the window.
+    assert bursts == [[200], [200, 200, 429, 429], [200, 429, 429, 429]]
+
+
+def test_rate_limit_headers_count_down(api_client, user, small_limit):
+    api_client.force_authenticate(user)
+    responses = [suggest(api_client) for _ in range(4)]
+
+    assert [r["RateLimit-Limit"] for r in responses] == ["3"] * 4
+    assert [r["RateLimit-Remaining"] for r in responses] == ["2", "1", "0", "0"]
+    assert all(0 < int(r["RateLimit-Reset"]) <= 60 for r in responses)
+    assert responses[-1].status_code == 429
+    assert responses[-1]["Retry-After"] == responses[-1]["RateLimit-Reset"]
 
 
 @pytest.fixture
