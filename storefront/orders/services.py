@@ -106,7 +106,9 @@ def order_place(
     if outcome == "unknown_store":
         raise NotFound(f"Store {store_id} does not exist.")
     if outcome == "unknown_products":
-        _raise_unknown_products(items=items, known={row.product_id for row in rows if row.price})
+        _raise_unknown_products(
+            items=items, known={row.product_id for row in rows if row.price is not None}
+        )
     if outcome == "replayed":
         assert idempotency_key is not None and fingerprint is not None
         replayed = _replay(idempotency_key, fingerprint, owner_id=placed_by_id)

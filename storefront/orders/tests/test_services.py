@@ -209,3 +209,11 @@ def test_items_keep_the_price_at_ordering_time(shop):
     shop.mouse.price = Decimal("99.00")
     shop.mouse.save()
     assert OrderItem.objects.get(order_id=order.id).unit_price == Decimal("19.50")
+
+
+def test_a_free_product_is_known_when_another_line_is_not(shop, catalog_factory):
+    gift = catalog_factory.product("Gift wrap", "0.00")
+    unknown = OrderLine(product_id=shop.cable.pk + 1000, quantity=1)
+    with pytest.raises(ValidationError) as raised:
+        order_place(store_id=shop.store.pk, items=[OrderLine(gift.pk, 1), unknown])
+    assert list(raised.value.detail["items"]) == [1]  # the unknown line only
