@@ -3,9 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from storefront.accounts.api import TokenObtainApi
-from storefront.health.api import LivenessView, ReadinessView
+from storefront.health.api import IndexView, LivenessView, ReadinessView
 
 urlpatterns = [
+    path("", IndexView.as_view(), name="index"),
     path("healthz", LivenessView.as_view(), name="healthz"),
     path("readyz", ReadinessView.as_view(), name="readyz"),
     path("admin/", admin.site.urls),

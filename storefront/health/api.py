@@ -1,7 +1,9 @@
-"""Liveness (the process answers) and readiness (its backing services answer)."""
+"""The API's index (`GET /`), liveness (the process answers) and readiness (its backing
+services answer)."""
 
 import logging
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,6 +13,26 @@ from rest_framework.views import APIView
 from storefront.health.checks import CHECKS
 
 logger = logging.getLogger(__name__)
+
+
+class IndexView(APIView):
+    """What a client finds at the root: where the documentation and the probes are."""
+
+    authentication_classes: list = []
+    LINKS = {"docs": "swagger-ui", "schema": "schema", "health": "healthz", "ready": "readyz"}
+
+    @extend_schema(
+        operation_id="index",
+        summary="Where the documentation and the health endpoints are",
+        responses=inline_serializer(
+            "Index",
+            {"name": serializers.CharField(), **{key: serializers.URLField() for key in LINKS}},
+        ),
+        tags=["health"],
+    )
+    def get(self, request: Request) -> Response:
+        links = {key: request.build_absolute_uri(reverse(name)) for key, name in self.LINKS.items()}
+        return Response({"name": "Storefront API", **links})
 
 
 class LivenessView(APIView):
