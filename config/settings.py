@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "storefront.common.middleware.RequestLogMiddleware",
+    "storefront.common.metrics.MetricsMiddleware",
     "storefront.common.middleware.RequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -153,6 +154,7 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "storefront"),
         "OPTIONS": {
+            "CLIENT_CLASS": "storefront.common.metrics.TimedRedisClient",
             "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
         },
@@ -253,6 +255,11 @@ ORDER_EMAIL_MAX_ATTEMPTS = env_int("ORDER_EMAIL_MAX_ATTEMPTS", 10)
 # The send task starts this long after the order that asked for it, so that the orders of the
 # next moment share its batch (one task, one transaction per 100 emails) instead of one each.
 ORDER_EMAIL_BATCH_WINDOW_MS = env_int("ORDER_EMAIL_BATCH_WINDOW_MS", 1000)
+
+# --- Metrics ------------------------------------------------------------------------------
+# GET /metrics (Prometheus text) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it
+# is a 404. gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR for gunicorn's workers.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "static/"
