@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     ),
     "DEFAULT_PARSER_CLASSES": ["storefront.common.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "storefront.common.negotiation.ContentNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "storefront.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "storefront.common.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "storefront.common.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # API clients authenticate with tokens; session cookies serve the admin and browsable API.
+    "AUTHENTICATION_WHITELIST": ["rest_framework.authentication.TokenAuthentication"],
 }
 
 # --- Domain limits --------------------------------------------------------------------------

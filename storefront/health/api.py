@@ -4,7 +4,7 @@ services answer)."""
 import logging
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,18 @@ class IndexView(APIView):
             {"name": serializers.CharField(), **{key: serializers.URLField() for key in LINKS}},
         ),
         tags=["health"],
+        examples=[
+            OpenApiExample(
+                "Links",
+                value={
+                    "name": "Storefront API",
+                    "docs": "http://127.0.0.1:8000/api/docs/",
+                    "schema": "http://127.0.0.1:8000/api/schema/",
+                    "health": "http://127.0.0.1:8000/healthz",
+                    "ready": "http://127.0.0.1:8000/readyz",
+                },
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         links = {key: request.build_absolute_uri(reverse(name)) for key, name in self.LINKS.items()}
@@ -42,6 +54,7 @@ class LivenessView(APIView):
     @extend_schema(
         responses=inline_serializer("Liveness", {"status": serializers.CharField()}),
         tags=["health"],
+        examples=[OpenApiExample("Alive", value={"status": "ok"})],
     )
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
@@ -61,6 +74,21 @@ class ReadinessView(APIView):
             ),
         },
         tags=["health"],
+        examples=[
+            OpenApiExample(
+                "Ready",
+                value={"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}},
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Cache down",
+                value={
+                    "status": "unavailable",
+                    "checks": {"database": "ok", "cache": "down: ConnectionError", "broker": "ok"},
+                },
+                status_codes=["503"],
+            ),
+        ],
     )
     def get(self, request: Request) -> Response:
         results = {}
