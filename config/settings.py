@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +48,16 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+# What a browser client may send beyond the CORS defaults, and the response headers it may read.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-Request-ID",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -75,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "storefront.common.middleware.RequestLogMiddleware",
+    "storefront.common.metrics.MetricsMiddleware",
     "storefront.common.middleware.RequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -142,6 +154,7 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "storefront"),
         "OPTIONS": {
+            "CLIENT_CLASS": "storefront.common.metrics.TimedRedisClient",
             "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
         },
@@ -201,7 +214,7 @@ REST_FRAMEWORK = {
     ),
     "DEFAULT_PARSER_CLASSES": ["storefront.common.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "storefront.common.negotiation.ContentNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "storefront.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "storefront.common.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "storefront.common.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -220,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # API clients authenticate with tokens; session cookies serve the admin and browsable API.
+    "AUTHENTICATION_WHITELIST": ["rest_framework.authentication.TokenAuthentication"],
 }
 
 # --- Domain limits --------------------------------------------------------------------------
@@ -247,6 +262,11 @@ ORDER_EMAIL_MAX_ATTEMPTS = env_int("ORDER_EMAIL_MAX_ATTEMPTS", 10)
 # The send task starts this long after the order that asked for it, so that the orders of the
 # next moment share its batch (one task, one transaction per 100 emails) instead of one each.
 ORDER_EMAIL_BATCH_WINDOW_MS = env_int("ORDER_EMAIL_BATCH_WINDOW_MS", 1000)
+
+# --- Metrics ------------------------------------------------------------------------------
+# GET /metrics (Prometheus text) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it
+# is a 404. gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR for gunicorn's workers.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -284,7 +304,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "storefront.common.logging.JsonFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"request_id": {"()": "storefront.common.request_id.RequestIdFilter"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
         # Our request middleware logs every request once; Django's own line would repeat it.

@@ -3,11 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from storefront.accounts.api import TokenObtainApi
-from storefront.health.api import LivenessView, ReadinessView
+from storefront.health.api import IndexView, LivenessView, ReadinessView
+from storefront.health.metrics import metrics_view
 
 urlpatterns = [
+    path("", IndexView.as_view(), name="index"),
     path("healthz", LivenessView.as_view(), name="healthz"),
     path("readyz", ReadinessView.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

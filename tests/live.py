@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import pytest
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,6 +72,18 @@ def _bindable(port: int) -> bool:
 def release_port(port: int) -> None:
     with _handed_out_lock:
         _handed_out.discard(port)
+
+
+def required_program(name: str) -> str:
+    """The path of a program a test needs: in CI (CI set) a missing one fails the test, on a
+    developer's machine it skips it, with the reason shown in the summary (pytest -ra)."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 def wait_until(condition: Callable[[], object], *, timeout: float, what: str) -> object:

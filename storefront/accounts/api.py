@@ -3,7 +3,7 @@ import logging
 from functools import cached_property
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -11,7 +11,7 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from storefront.common.errors import error_response
+from storefront.common.errors import error_example, error_response
 from storefront.common.parsers import JSONParser
 from storefront.common.ratelimit import (
     RateLimit,
@@ -47,12 +47,37 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
         request=AuthTokenSerializer,
         responses={
             200: inline_serializer("AuthToken", {"token": serializers.CharField()}),
-            400: error_response("Missing fields or wrong credentials."),
-            429: OpenApiResponse(
-                description="Too many attempts from this client or for this username; "
-                "`Retry-After` gives the seconds to wait."
+            400: error_response(
+                "Missing fields or wrong credentials.",
+                error_example(
+                    "Wrong credentials",
+                    "invalid",
+                    "The request is invalid.",
+                    {"non_field_errors": ["Unable to log in with provided credentials."]},
+                ),
+            ),
+            429: error_response(
+                "Too many attempts from this client or for this username; `Retry-After` gives "
+                "the seconds to wait.",
+                error_example(
+                    "Too many attempts",
+                    "throttled",
+                    "Request was throttled. Expected available in 287 seconds.",
+                ),
             ),
         },
+        examples=[
+            OpenApiExample(
+                "Login",
+                value={"username": "store1-manager", "password": "a-long-password"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Token",
+                value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"},
+                response_only=True,
+            ),
+        ],
     )
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
         self.client_verdict = _counted(

@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -34,8 +34,16 @@ ErrorSerializer = inline_serializer(
 )
 
 
-def error_response(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+def error_response(description: str, *examples: OpenApiExample) -> OpenApiResponse:
+    """A documented error status: the error shape, and examples of its body."""
+    return OpenApiResponse(ErrorSerializer, description=description, examples=list(examples))
+
+
+def error_example(
+    name: str, code: str, message: str, fields: dict[str, Any] | None = None
+) -> OpenApiExample:
+    """An example body of error_body(), for the status of the error_response() it is given to."""
+    return OpenApiExample(name, value=error_body(code, message, fields), response_only=True)
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

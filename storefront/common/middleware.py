@@ -6,20 +6,36 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import is_valid_path
 
+from storefront.common import request_id
 from storefront.common.errors import error_body
 
 logger = logging.getLogger("storefront.request")
 
 
 class RequestLogMiddleware:
-    """Logs one line per request and turns a lost database into a clean 503."""
+    """Logs one line per request and turns a lost database into a clean 503.
+
+    Outermost, it also gives the request its id (storefront.common.request_id): the client's
+    `X-Request-ID` or a new one, on every log line of the request and on its response.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        response = self.get_response(request)
+        this_request = request_id.from_header(request.headers.get(request_id.HEADER))
+        token = request_id.activate(this_request)
+        try:
+            response = self.get_response(request)
+            response[request_id.HEADER] = this_request
+            self.log(request, response, started)
+        finally:
+            request_id.deactivate(token)
+        return response
+
+    @staticmethod
+    def log(request: HttpRequest, response: HttpResponse, started: float) -> None:
         user = getattr(request, "user", None)
         logger.info(
             "%s %s %s",
@@ -34,7 +50,6 @@ class RequestLogMiddleware:
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
             },
         )
-        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OperationalError):

@@ -1,8 +1,10 @@
-"""Liveness (the process answers) and readiness (its backing services answer)."""
+"""The API's index (`GET /`), liveness (the process answers) and readiness (its backing
+services answer)."""
 
 import logging
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +15,38 @@ from storefront.health.checks import CHECKS
 logger = logging.getLogger(__name__)
 
 
+class IndexView(APIView):
+    """What a client finds at the root: where the documentation and the probes are."""
+
+    authentication_classes: list = []
+    LINKS = {"docs": "swagger-ui", "schema": "schema", "health": "healthz", "ready": "readyz"}
+
+    @extend_schema(
+        operation_id="index",
+        summary="Where the documentation and the health endpoints are",
+        responses=inline_serializer(
+            "Index",
+            {"name": serializers.CharField(), **{key: serializers.URLField() for key in LINKS}},
+        ),
+        tags=["health"],
+        examples=[
+            OpenApiExample(
+                "Links",
+                value={
+                    "name": "Storefront API",
+                    "docs": "http://127.0.0.1:8000/api/docs/",
+                    "schema": "http://127.0.0.1:8000/api/schema/",
+                    "health": "http://127.0.0.1:8000/healthz",
+                    "ready": "http://127.0.0.1:8000/readyz",
+                },
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        links = {key: request.build_absolute_uri(reverse(name)) for key, name in self.LINKS.items()}
+        return Response({"name": "Storefront API", **links})
+
+
 class LivenessView(APIView):
     authentication_classes: list = []
     pagination_class = None
@@ -20,6 +54,7 @@ class LivenessView(APIView):
     @extend_schema(
         responses=inline_serializer("Liveness", {"status": serializers.CharField()}),
         tags=["health"],
+        examples=[OpenApiExample("Alive", value={"status": "ok"})],
     )
     def get(self, request: Request) -> Response:
         return Response({"status": "ok"})
@@ -39,6 +74,21 @@ class ReadinessView(APIView):
             ),
         },
         tags=["health"],
+        examples=[
+            OpenApiExample(
+                "Ready",
+                value={"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}},
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Cache down",
+                value={
+                    "status": "unavailable",
+                    "checks": {"database": "ok", "cache": "down: ConnectionError", "broker": "ok"},
+                },
+                status_codes=["503"],
+            ),
+        ],
     )
     def get(self, request: Request) -> Response:
         results = {}

@@ -1,10 +1,10 @@
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from storefront.common.errors import error_response
+from storefront.common.errors import error_example, error_response
 from storefront.common.pagination import KeysFirstPageNumberPagination
 from storefront.inventory.selectors import inventory_list
 from storefront.stores.selectors import store_exists
@@ -37,8 +37,23 @@ class StoreInventoryListApi(generics.ListAPIView):
         summary="A store's stock, alphabetical by product title (public)",
         responses={
             200: OutputSerializer(many=True),
-            404: error_response("Unknown store."),
+            404: error_response(
+                "Unknown store.",
+                error_example("Unknown store", "not_found", "Store 999 does not exist."),
+            ),
         },
+        examples=[
+            OpenApiExample(
+                "A page of stock",
+                value={
+                    "product_id": 623,
+                    "title": "Classic Air Purifier B897",
+                    "price": "1531.79",
+                    "category": "Home",
+                    "quantity": 123,
+                },
+            )
+        ],
     )
     def get(self, request: Request, store_id: int) -> Response:
         if not store_exists(store_id=store_id):

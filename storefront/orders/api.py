@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from storefront.common.errors import error_response
+from storefront.common.errors import error_example, error_response
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
 from storefront.orders.services import OrderLine, order_cancel, order_place
@@ -22,17 +22,80 @@ from storefront.stores.selectors import store_exists, store_is_managed_by
 MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
+_INVALID = "The request is invalid."
 _ERRORS = {
-    400: 'Invalid input: {"error": {"code", "message", "fields": {field: [messages]}}}.',
-    401: "No credentials.",
-    403: "Not allowed for this store or order.",
-    404: "Unknown store or order.",
-    409: "Conflict: the order is not CONFIRMED, or the Idempotency-Key was used for another body.",
+    400: error_response(
+        'Invalid input: {"error": {"code", "message", "fields": {field: [messages]}}}.',
+        error_example(
+            "Empty order", "invalid", _INVALID, {"items": ["This list may not be empty."]}
+        ),
+        error_example(
+            "Unknown product",
+            "invalid",
+            _INVALID,
+            {"items": {"0": {"product_id": ["Product 99999 does not exist."]}}},
+        ),
+    ),
+    401: error_response(
+        "No credentials.",
+        error_example(
+            "No token", "not_authenticated", "Authentication credentials were not provided."
+        ),
+    ),
+    403: error_response(
+        "Not allowed for this store or order.",
+        error_example(
+            "Another store's staff",
+            "permission_denied",
+            "Only staff of this store may cancel its orders.",
+        ),
+    ),
+    404: error_response(
+        "Unknown store or order.",
+        error_example("Unknown order", "not_found", "Order not found."),
+        error_example("Unknown store", "not_found", "Store 999 does not exist."),
+    ),
+    409: error_response(
+        "Conflict: the order is not CONFIRMED, or the Idempotency-Key was used for another body.",
+        error_example(
+            "Not CONFIRMED",
+            "conflict",
+            "Only CONFIRMED orders can be cancelled; this one is CANCELLED.",
+        ),
+        error_example(
+            "Idempotency-Key reused",
+            "conflict",
+            "This Idempotency-Key was already used with a different request.",
+        ),
+    ),
+}
+_ORDER = {
+    "id": 1,
+    "store": 1,
+    "status": "CONFIRMED",
+    "email": "buyer@example.com",
+    "items": [
+        {
+            "product_id": 589,
+            "title": "Essential Lawn Mower P575",
+            "quantity": 1,
+            "unit_price": "726.03",
+            "line_total": "726.03",
+        }
+    ],
+    "total": "726.03",
+    "shortfalls": [],
+    "created_at": "2026-01-01T12:00:00Z",
+    "cancelled_at": None,
 }
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: error_response(_ERRORS[code]) for code in codes}
+    return {code: _ERRORS[code] for code in codes}
+
+
+def order_example(name: str, **changes: object) -> OpenApiExample:
+    return OpenApiExample(name, value={**_ORDER, **changes}, response_only=True)
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -121,12 +184,20 @@ class OrderPlaceApi(APIView):
             )
         ],
         responses={201: OrderOutputSerializer, **error_responses(400, 404, 409)},
+        # Anonymous clients may order; a token makes the order the user's (and scopes its key).
+        # drf-spectacular takes security requirement objects here; its stubs say names only.
+        auth=[{}, {"tokenAuth": []}],  # type: ignore[list-item]
         examples=[
             OpenApiExample(
                 "One line",
-                value={"store": 1, "items": [{"product_id": 589, "quantity": 1}]},
+                value={
+                    "store": 1,
+                    "items": [{"product_id": 589, "quantity": 1}],
+                    "email": "buyer@example.com",
+                },
                 request_only=True,
             ),
+            OpenApiExample("Confirmed", value=_ORDER, response_only=True, status_codes=["201"]),
             OpenApiExample(
                 "Rejected",
                 value={
@@ -192,6 +263,7 @@ class OrderDetailApi(APIView):
         tags=["orders"],
         summary="One order (its customer, the store's staff or a superuser)",
         responses={200: OrderOutputSerializer, **error_responses(401, 403, 404)},
+        examples=[order_example("Confirmed")],
     )
     def get(self, request: Request, order_id: int) -> Response:
         order = order_detail(order_id=order_id)
@@ -212,6 +284,9 @@ class OrderCancelApi(APIView):
         description="Exactly once: a second or concurrent cancel gets 409.",
         request=None,
         responses={200: OrderOutputSerializer, **error_responses(401, 403, 404, 409)},
+        examples=[
+            order_example("Cancelled", status="CANCELLED", cancelled_at="2026-01-01T12:05:00Z")
+        ],
     )
     def post(self, request: Request, order_id: int) -> Response:
         order = order_cancel(order_id=order_id, cancelled_by=request.user)
@@ -239,6 +314,19 @@ class StoreOrderListApi(generics.ListAPIView):
         tags=["stores"],
         summary="A store's orders, newest first (its staff or a superuser)",
         responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "Newest first",
+                value={
+                    "id": 2,
+                    "status": "REJECTED",
+                    "created_at": "2026-01-01T12:01:00Z",
+                    "total_items": 1000000,
+                    "total_amount": "726030000.00",
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request: Request, store_id: int) -> Response:
         if not store_exists(store_id=store_id):

