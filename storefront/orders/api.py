@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.common.errors import error_example, error_response
+from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
 from storefront.orders.services import OrderLine, order_cancel, order_place
@@ -232,9 +233,7 @@ class OrderPlaceApi(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(self.InputSerializer, request.data)
         placement = order_place(
             store_id=data["store"],
             items=[OrderLine(**line) for line in data["items"]],
@@ -243,7 +242,9 @@ class OrderPlaceApi(APIView):
             idempotency_key=_idempotency_key(request),
         )
         headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
-        return Response(OrderOutputSerializer(placement.order).data, status=201, headers=headers)
+        return Response(
+            rendered(OrderOutputSerializer, placement.order), status=201, headers=headers
+        )
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -271,7 +272,7 @@ class OrderDetailApi(APIView):
             raise NotFound("Order not found.")
         if not order_visible_to(order=order, user=request.user):
             raise PermissionDenied("You may not see this order.")
-        return Response(OrderOutputSerializer(order).data)
+        return Response(rendered(OrderOutputSerializer, order))
 
 
 class OrderCancelApi(APIView):
@@ -290,7 +291,7 @@ class OrderCancelApi(APIView):
     )
     def post(self, request: Request, order_id: int) -> Response:
         order = order_cancel(order_id=order_id, cancelled_by=request.user)
-        return Response(OrderOutputSerializer(order).data)
+        return Response(rendered(OrderOutputSerializer, order))
 
 
 class StoreOrderListApi(generics.ListAPIView):
