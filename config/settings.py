@@ -6,6 +6,7 @@ sets both when it starts its embedded servers (scripts/dev.py).
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -25,6 +26,16 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def kombu_redis_url(redis_url: str) -> str:
+    """The broker URL of the Redis that `redis_url` names: kombu has no `unix://` transport and
+    calls redis-py's `unix:///path?db=N` `redis+socket:///path?virtual_host=N`."""
+    parts = urlsplit(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    db = parse_qs(parts.query).get("db", ["0"])[0]
+    return f"redis+socket://{parts.path}?virtual_host={db}"
 
 
 def env_required(name: str, example: str) -> str:
@@ -162,8 +173,8 @@ CACHES = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, str | int | float] = {
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", kombu_redis_url(REDIS_URL))
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, str | int | float | bool] = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
     # Publishing (e.g. an order's on-commit email task) makes one quick reconnect attempt and
@@ -173,6 +184,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, str | int | float] = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+    # No copy of delivered messages in Redis (its "unacked" hash). With one, Celery 5.7 dies
+    # for good when the broker drops while it holds any message (a send task waiting out its
+    # batch window, a task running): restoring it on the closed connection raises an
+    # AttributeError that ends the worker (docs/reliability.md). Without, a message held by a
+    # worker that dies is gone, and the outbox drain sends its emails instead; a pool child
+    # that dies still has its task requeued while the broker is up.
+    "ack_emulation": False,
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 CELERY_TASK_IGNORE_RESULT = True

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import CeleryWorker, Database, Gunicorn, RedisServer, app_env, manage
+from tests.live import (
+    CeleryBeat,
+    CeleryWorker,
+    Database,
+    Gunicorn,
+    RedisServer,
+    app_env,
+    manage,
+)
 
 SEED_ARGS = ["--reset", "--stores", "3", "--products", "500", "--inventory-per-store", "200"]
 
@@ -170,3 +178,18 @@ def start_worker(workdir):
     yield make
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def start_beat(workdir):
+    """A factory: start_beat(env) -> a started CeleryBeat, stopped after the test."""
+    started: list[CeleryBeat] = []
+
+    def make(env: dict[str, str]) -> CeleryBeat:
+        beat = CeleryBeat(env, workdir)
+        started.append(beat)
+        return beat.start()
+
+    yield make
+    for beat in started:
+        beat.stop()

@@ -1,9 +1,11 @@
 """Real processes for the cross-cutting reliability tests.
 
 Each helper owns one OS resource and always releases it: a dedicated PostgreSQL database, a
-private redis-server, a gunicorn server, a Celery worker, or a TCP proxy that can drop every
-connection on demand. Ports come from fixed ranges (RELIABILITY_HTTP_PORTS, default 8200-8299;
-RELIABILITY_REDIS_PORTS, default 6392-6399) so parallel sessions on one machine stay apart.
+private redis-server, a gunicorn server, a Celery worker or beat, or a TCP proxy that can drop
+every connection on demand. HTTP ports come from a fixed range (RELIABILITY_HTTP_PORTS, default
+8200-8299) so parallel sessions on one machine stay apart; a redis-server listens on a Unix
+socket in the test's own directory only, so nothing else can take its place while a test has it
+stopped.
 """
 
 import contextlib
@@ -36,7 +38,6 @@ def _port_range(variable: str, default: str) -> range:
 
 
 HTTP_PORTS = _port_range("RELIABILITY_HTTP_PORTS", "8200-8299")
-REDIS_PORTS = _port_range("RELIABILITY_REDIS_PORTS", "6392-6399")
 _handed_out: set[int] = set()
 _handed_out_lock = threading.Lock()
 
@@ -183,41 +184,57 @@ def manage(*args: str, env: dict[str, str]) -> str:
 # --- Redis --------------------------------------------------------------------------------------
 
 
+_redis_numbers = itertools.count(1)
+
+
 class RedisServer:
-    """A private redis-server (no persistence) that a test may stop and start again."""
+    """A private redis-server (no persistence, no TCP) that a test may stop and start again.
+
+    It listens on a Unix socket in `workdir` only: a stopped server's address stays ours, where
+    a TCP port could be taken by another session's server before start() brings it back.
+    """
 
     def __init__(self, workdir: Path) -> None:
-        self.port = free_port(REDIS_PORTS)
-        self.log = workdir / f"redis-{self.port}.log"
+        number = next(_redis_numbers)
+        self.socket = workdir / f"redis-{number}.sock"
+        self.log = workdir / f"redis-{number}.log"
         self.process: subprocess.Popen | None = None
 
     def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        """For redis-py and the cache (REDIS_URL)."""
+        return f"unix://{self.socket}?db={db}"
+
+    def broker_url(self, db: int = 1) -> str:
+        """For Celery (CELERY_BROKER_URL): kombu's name for the same socket."""
+        return f"redis+socket://{self.socket}?virtual_host={db}"
 
     def start(self) -> "RedisServer":
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        args = ["redis-server", "--port", "0", "--unixsocket", str(self.socket)]
+        args += ["--unixsocketperm", "700", "--save", "", "--appendonly", "no"]
+        args += ["--daemonize", "no"]
         self.process = _spawn(args, env=dict(os.environ), log=self.log)
-        wait_until(self._answering, timeout=STARTUP_TIMEOUT, what=f"redis-server on {self.port}")
+        wait_until(self._answering, timeout=STARTUP_TIMEOUT, what=f"redis-server on {self.socket}")
         return self
 
     def _answering(self) -> bool:
-        # Our own process, not another session's redis that took the port in the meantime.
         if self.process is None or self.process.poll() is not None:
-            raise RuntimeError(f"redis-server on {self.port} exited:\n{self.log.read_text()}")
-        with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-            conn.sendall(b"INFO server\r\n")
-            return f"process_id:{self.process.pid}\r\n".encode() in conn.recv(65536)
+            raise RuntimeError(f"redis-server on {self.socket} exited:\n{self.log.read_text()}")
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(1)
+            conn.connect(str(self.socket))
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64) == b"+PONG\r\n"
 
     def stop(self) -> None:
-        """Stops the server but keeps its port, so that start() brings the same one back."""
+        """Stops the server; start() brings it back on the same socket."""
         if self.process is not None:
             _stop(self.process)
             self.process = None
 
     def close(self) -> None:
+        """Stops the server for good (a SIGKILLed one leaves its socket file behind)."""
         self.stop()
-        release_port(self.port)
+        self.socket.unlink(missing_ok=True)
 
 
 # --- Application processes ----------------------------------------------------------------------
@@ -311,9 +328,11 @@ class CeleryWorker:
     """A real `celery worker` (prefork pool) whose processes a test may kill."""
 
     def __init__(self, env: dict[str, str], workdir: Path, *, concurrency: int = 1) -> None:
+        number = next(_worker_numbers)
         self.env = env
         self.concurrency = concurrency
-        self.log = workdir / f"celery-worker-{next(_worker_numbers)}.log"
+        self.name = f"worker{number}@%h"
+        self.log = workdir / f"celery-worker-{number}.log"
         self.process: subprocess.Popen | None = None
 
     def output(self) -> str:
@@ -321,7 +340,7 @@ class CeleryWorker:
 
     def start(self) -> "CeleryWorker":
         already = len(self.output())
-        args = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO"]
+        args = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", "-n", self.name]
         args += ["--pool=prefork", f"--concurrency={self.concurrency}", "--without-gossip"]
         args += ["--without-mingle", "--without-heartbeat"]
         self.process = _spawn(args, env=self.env, log=self.log)
@@ -331,6 +350,14 @@ class CeleryWorker:
             what="celery worker ready",
         )
         return self
+
+    def answers_ping(self) -> bool:
+        """The health command of the Compose worker: this worker answers through the broker."""
+        node = self.name.replace("%h", socket.gethostname())
+        args = [str(BIN / "celery"), "-A", "config", "inspect", "ping", "--timeout", "5"]
+        args += ["--destination", node]
+        done = subprocess.run(args, cwd=REPO, env=self.env, capture_output=True, timeout=60)
+        return done.returncode == 0
 
     def kill(self) -> None:
         """SIGKILL the whole worker, main process and pool children: no shutdown at all."""
@@ -343,6 +370,32 @@ class CeleryWorker:
     def stop(self) -> None:
         if self.process is not None:
             _stop(self.process, timeout=20)
+            self.process = None
+
+
+class CeleryBeat:
+    """`celery beat` as its own process, as Compose runs it: the one scheduler of the drain."""
+
+    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+        self.env = env
+        self.log = workdir / f"celery-beat-{next(_worker_numbers)}.log"
+        self.schedule = self.log.with_suffix(".schedule")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "CeleryBeat":
+        args = [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=INFO"]
+        args += ["--schedule", str(self.schedule)]
+        self.process = _spawn(args, env=self.env, log=self.log)
+        wait_until(
+            lambda: "beat: Starting..." in self.log.read_text(),
+            timeout=STARTUP_TIMEOUT,
+            what="celery beat started",
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
             self.process = None
 
 

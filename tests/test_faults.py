@@ -4,6 +4,7 @@ see stays correct, and no order or confirmation email is lost or doubled."""
 import os
 import re
 import signal
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import requests
 
 from tests.live import app_env, publish, wait_until
+from tests.stock import assert_stock_accounted
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +65,7 @@ def _outbox(database) -> dict[int, str]:
 
 def _worker_env(database, broker, workdir: Path, **extra: str) -> dict[str, str]:
     settings = {
-        "CELERY_BROKER_URL": broker.url(1),
+        "CELERY_BROKER_URL": broker.broker_url(),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(workdir / "mail"),
         "ORDER_EMAIL_DRAIN_AFTER_SECONDS": "0",
@@ -133,7 +135,7 @@ def test_broker_down_orders_confirm_and_every_email_goes_out_once_when_it_return
             database_url=database.url,
             redis_url=cache.url(0),
             workdir=workdir,
-            CELERY_BROKER_URL=broker.url(1),
+            CELERY_BROKER_URL=broker.broker_url(),
         )
     )
     products = _in_stock(database, count=5)
@@ -159,7 +161,7 @@ def test_broker_down_orders_confirm_and_every_email_goes_out_once_when_it_return
 
     broker.start()
     env = _worker_env(database, cache, workdir)
-    env["CELERY_BROKER_URL"] = broker.url(1)
+    env["CELERY_BROKER_URL"] = broker.broker_url()
     worker = start_worker(env, concurrency=2)
     # Two overlapping beat ticks: both drains see all 20 rows, each row is sent once.
     publish(env, (DRAIN_TASK, []), (DRAIN_TASK, []))
@@ -228,10 +230,71 @@ def test_worker_killed_mid_email_sends_it_exactly_once(
     wait_until(
         lambda: _outbox(database).get(order_2) == "SENT", timeout=60, what="email after restart"
     )
-    # Its original message is still unacknowledged in Redis and comes back one day: harmless.
+    # A send task arriving late (a redelivered message, say) sends nothing more.
     done = _finished(worker, SEND_TASK)
     publish(env, (SEND_TASK, []))
     wait_until(
         lambda: _finished(worker, SEND_TASK) > done, timeout=30, what="duplicate task handled"
     )
     assert _emails_per_order(mail_dir) == {order_1: 1, order_2: 1}
+
+
+def test_broker_killed_under_order_load_the_worker_lives_and_every_email_goes_out_once(
+    fresh_database, redis_server, start_gunicorn, start_worker, start_beat, workdir
+):
+    """The broker dies while the worker holds a send task waiting out its batch window (an
+    unacknowledged ETA message) and orders keep coming; nobody restarts anything by hand."""
+    database = fresh_database("broker_kill")
+    cache = redis_server()
+    broker = redis_server()
+    env = _worker_env(
+        database,
+        cache,
+        workdir / "broker_kill",
+        CELERY_BROKER_URL=broker.broker_url(),
+        # Long enough that the worker surely holds a send task when the broker goes.
+        ORDER_EMAIL_BATCH_WINDOW_MS="3000",
+    )
+    server = start_gunicorn({**env, "LOG_LEVEL": "WARNING"})
+    worker = start_worker(env, concurrency=2)
+    start_beat(env)  # as Compose runs it: the drain's schedule outside the worker
+    products = _in_stock(database, count=5)
+    stock_before = {product_id: _stock(database, product_id) for product_id in products}
+    stop = threading.Event()
+    answers: list[int] = []
+
+    def buyer(n: int) -> None:
+        while not stop.is_set():
+            placed = _place(server.base_url, products[n % 5], email=f"b{n}@example.com")
+            answers.append(placed.status_code)
+
+    def holding_a_send_task() -> bool:
+        log = worker.output()
+        received = set(re.findall(rf"Task {re.escape(SEND_TASK)}\[([^\]]+)\] received", log))
+        return bool(received - set(re.findall(r"\[([^\]]+)\] succeeded", log)))
+
+    with ThreadPoolExecutor(4) as pool:
+        for n in range(4):
+            pool.submit(buyer, n)
+        wait_until(holding_a_send_task, timeout=30, what="a send task waiting in the worker")
+        broker.stop()
+        during = len(answers)
+        wait_until(lambda: len(answers) >= during + 20, timeout=30, what="orders while down")
+        broker.start()
+        after = len(answers)
+        wait_until(lambda: len(answers) >= after + 20, timeout=30, what="orders once back")
+        stop.set()
+
+    assert set(answers) == {201}, answers
+    assert worker.process.poll() is None, worker.output()[-4000:]
+    wait_until(worker.answers_ping, timeout=60, what="the worker answering ping")
+    confirmed = {
+        row[0] for row in database.rows("SELECT id FROM orders_order WHERE status = 'CONFIRMED'")
+    }
+    assert confirmed and set(_outbox(database)) == confirmed
+    wait_until(
+        lambda: set(_outbox(database).values()) == {"SENT"}, timeout=120, what="all emails SENT"
+    )
+    assert _emails_per_order(Path(env["EMAIL_FILE_PATH"])) == dict.fromkeys(confirmed, 1)
+    assert_stock_accounted(database, stock_before)
+    assert "Unrecoverable error" not in worker.output()

@@ -48,7 +48,7 @@ def private_broker(tmp_path):
     """Our own redis-server as the broker, so a test can stop "the broker" for real."""
     broker = RedisServer(tmp_path).start()
     previous = celery_app.conf.broker_url
-    use_broker(broker.url())
+    use_broker(broker.broker_url())
     yield broker
     broker.close()
     use_broker(previous)

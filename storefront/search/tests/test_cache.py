@@ -299,11 +299,13 @@ def test_a_cached_suggestion_costs_one_redis_round_trip(api_client, search_catal
     assert redis_commands == ["EVALSHA"]  # the rate limit, the catalog version, the response
 
 
-def test_cache_down_degrades_to_uncached(api_client, search_catalog, settings, caplog):
+def test_cache_down_degrades_to_uncached(api_client, search_catalog, settings, caplog, tmp_path):
     settings.CACHES = {
         "default": {
             **settings.CACHES["default"],
-            "LOCATION": "redis://127.0.0.1:6391/0",  # nothing listens here
+            # A socket in this test's own directory: nothing can listen there, whatever else
+            # runs on the machine (a fixed port could be anyone's).
+            "LOCATION": f"unix://{tmp_path}/nothing.sock",
         }
     }
     with caplog.at_level(logging.WARNING, logger="storefront.search.cache"):
