@@ -258,9 +258,10 @@ def app_env(*, database_url: str, redis_url: str, workdir: Path, **extra: str) -
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(REPO),
-        # Every live test client is 127.0.0.1, and the fuzzers log in far more often than a
-        # person: the login limit has tests of its own (storefront/accounts).
+        # Every live test client is 127.0.0.1, and the fuzzers log in, and fail to, far more
+        # often than a person: the login limits have tests of their own (storefront/accounts).
         LOGIN_CLIENT_RATE_LIMIT="100000",
+        LOGIN_FAILURE_LIMIT="100000",
     )
     env.update(extra)
     return env
