@@ -1,15 +1,8 @@
 import pytest
-from django.contrib.auth import get_user_model
 
 from storefront.inventory.models import Inventory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
-    return client
 
 
 def test_an_edit_in_the_admin_sets_the_quantity(admin_client, catalog_factory):

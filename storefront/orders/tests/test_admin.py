@@ -1,17 +1,10 @@
 import pytest
-from django.contrib.auth import get_user_model
 
 from storefront.orders.models import Order
 from storefront.orders.services import OrderLine, order_place
 from storefront.orders.tests.conftest import stock_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
-    return client
 
 
 def test_orders_are_read_only_in_the_admin(admin_client, shop):
