@@ -46,10 +46,16 @@ class OrderDetail:
         return [line for line in self.lines if line.shortfall]
 
 
+def _with_lines(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """The orders with their items and the items' products, in product id order: one query
+    more for all of them."""
+    items = OrderItem.objects.select_related("product").order_by("product_id")
+    return orders.prefetch_related(Prefetch("items", items))
+
+
 def order_detail(*, order_id: int) -> OrderDetail | None:
     """One order with its lines, in two queries."""
-    items = OrderItem.objects.select_related("product").order_by("product_id")
-    order = Order.objects.prefetch_related(Prefetch("items", items)).filter(pk=order_id).first()
+    order = _with_lines(Order.objects.filter(pk=order_id)).first()
     if order is None:
         return None
     return OrderDetail(
@@ -93,11 +99,10 @@ def order_list_for_store(*, store_id: int) -> QuerySet[Order]:
 def order_confirmations(order_ids: list[int]) -> dict[int, OrderConfirmation]:
     """What the confirmation emails of these orders say, for those still CONFIRMED: the
     orders app's source for storefront.notifications.confirmations (set in apps.py)."""
-    items = OrderItem.objects.select_related("product").order_by("product_id")
-    orders = (
-        Order.objects.filter(pk__in=order_ids, status=Order.Status.CONFIRMED)
-        .select_related("placed_by")
-        .prefetch_related(Prefetch("items", items))
+    orders = _with_lines(
+        Order.objects.filter(pk__in=order_ids, status=Order.Status.CONFIRMED).select_related(
+            "placed_by"
+        )
     )
     return {
         order.pk: OrderConfirmation(
