@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.common.errors import error_response
+from storefront.common.pagination import KeysetPagination
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
 from storefront.orders.services import OrderLine, order_cancel, order_place
@@ -218,6 +220,11 @@ class OrderCancelApi(APIView):
         return Response(OrderOutputSerializer(order).data)
 
 
+class StoreOrderPagination(KeysetPagination):
+    # order_list_for_store's order, the columns of order_store_newest_idx after the store.
+    ordering = ("-created_at", "-id")
+
+
 class StoreOrderListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
 
@@ -230,8 +237,9 @@ class StoreOrderListApi(generics.ListAPIView):
         total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
 
     serializer_class = OutputSerializer
+    pagination_class = StoreOrderPagination
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Order]:
         return order_list_for_store(store_id=self.kwargs["store_id"])
 
     @extend_schema(
