@@ -284,9 +284,8 @@ class ProductSearchApi(APIView):
             previous_query=_link_query(url, found.page - 1) if found.page > 1 else None,
             fuzzy=found.fuzzy,
         )
-        # A stock filter must see every order the moment it commits, so `in_stock` is never
-        # cached (and its lookups always miss).
-        if cached is not None and not params.validated_data.get("in_stock"):
+        in_stock = params.validated_data.get("in_stock", False)
+        if cached is not None and search_cache.cacheable(in_stock=in_stock):
             search_cache.remember(cached, page)
         quantities = None
         if store_id is not None:

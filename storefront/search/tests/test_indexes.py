@@ -4,10 +4,17 @@ With sequential scans priced out, a plan that still avoids the index would mean 
 expression no longer matches the SQL Django emits.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 
-from storefront.search.selectors import product_rows, product_search_queryset, suggestion_queries
+from storefront.search.selectors import (
+    SearchFilters,
+    product_rows,
+    relevance_tiers,
+    suggestion_queries,
+)
 
 
 @pytest.fixture
@@ -35,23 +42,25 @@ def plan(queryset) -> str:
     return queryset.explain()
 
 
-def test_q_uses_the_title_and_description_trigram_indexes(no_seqscan):
-    text = plan(product_search_queryset(q="pro").values_list("id", flat=True)[:21])
+def test_relevance_tiers_are_ranges_of_the_term_index_in_result_order(no_seqscan):
+    filters = SearchFilters(min_price=Decimal("10"), category_id=None)
+    starts, later_word, *_ = relevance_tiers(["PRO"], filters=filters)
+    for tier in (starts, later_word):
+        text = plan(tier[:21])
+        assert "search_term_range_idx" in text
+        assert "Index Cond: ((source = " in text
+        assert "(term >= 'PRO'::text) AND (term < 'PRP'::text)" in text
+        assert "Sort" not in text  # the index yields the tier's order: it stops after 21
+
+
+def test_substring_tiers_use_the_title_and_description_trigram_indexes(no_seqscan):
+    *_, anywhere = relevance_tiers(["PRO"], filters=SearchFilters())
+    with connection.cursor() as cursor:
+        # A walk of the title B-tree is the other plan; without it the trigram indexes remain.
+        cursor.execute("DROP INDEX product_title_upper_c_idx")
+    text = plan(anywhere[:21])
     assert "product_title_upper_trgm_idx" in text
     assert "product_description_upper_trgm_idx" in text
-
-
-def test_typo_fallback_uses_the_title_trigram_index(no_seqscan):
-    with connection.cursor() as cursor:
-        # With sequential scans off, a small table's planner prefers a full B-tree scan over
-        # title; dropping them (rolled back with the test) leaves the trigram index to prove.
-        cursor.execute(
-            "DROP INDEX product_title_id_idx, product_category_title_idx, product_title_upper_c_idx"
-        )
-    text = plan(product_search_queryset(q="lptop", similar=True).values_list("id", flat=True))
-    # Whole-title similarity (`%`) and word similarity (`%>`) are both index conditions.
-    assert "Index Cond: (upper((title)::text) % 'LPTOP'::text)" in text
-    assert "Index Cond: (upper((title)::text) %> 'LPTOP'::text)" in text
 
 
 def test_suggest_prefix_is_an_index_range(no_seqscan):
@@ -62,11 +71,14 @@ def test_suggest_prefix_is_an_index_range(no_seqscan):
 
 
 def test_in_stock_uses_the_partial_inventory_index(no_seqscan):
-    queryset = product_search_queryset(in_stock=True).values_list("id", flat=True)
+    starts, *_ = relevance_tiers(["PRO"], filters=SearchFilters(in_stock=True, store_id=1))
+    queryset = starts
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
-    assert "inventory_in_stock_idx" in plan(queryset[:21])
+    text = plan(queryset[:21])
+    assert "stores_inventory" in text
+    assert "Seq Scan on stores_inventory" not in text
 
 
 def test_store_quantity_reads_inventory_by_index(no_seqscan):
