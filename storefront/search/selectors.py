@@ -10,7 +10,8 @@ only read when the ones before it held fewer rows than the page needs. So ``q=pr
 matches 14 % of a million products, reads a page of index entries, not 142,000 rows.
 """
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, TypedDict
@@ -195,38 +196,91 @@ def _matching_ids(
     return list(products.values_list("id", flat=True)[:wanted])
 
 
-def relevance_tiers(words: list[str], *, filters: SearchFilters) -> Iterator[QuerySet]:
-    """The matches of `words` in ranking order, as ordered querysets of product ids, each
-    yielding its rows from an index in that order:
+# Reads `limit` ids of one tier, in order.
+Tier = Callable[[int], list[int]]
 
-    1. the title starts with the phrase (the exact title first: it is the shortest such term);
-    2. a later word of the title starts the phrase;
-    3. (several words) the first word starts a title word and every other word is in the title;
-    4. every word is in the title (as a substring: "phone" in "Smartphone");
-    5. every word is in the title or the description.
 
-    Tiers 1-3 go by the term from the matching word on, then product id (search_term_range_idx,
-    a B-tree range); 4-5 by case-insensitive title, then title, then id
-    (product_title_upper_c_idx). A match of an earlier tier is also one of every later tier;
-    the caller keeps each product at its first.
+def relevance_tiers(words: list[str], *, filters: SearchFilters) -> Iterator[Tier]:
+    """The matches of `words` in ranking order, tier after tier; a tier is only built and read
+    when the ones before it could not fill the page:
+
+    1. a title starting with the phrase (the exact title first: it is the shortest such term),
+       then a title with a later word starting it;
+    2. the same for the phrase's variants: its words in another order, and each word before
+       the last completed to a catalog word it starts ("wireles mous": "WIRELESS MOUS");
+    3. every word in the title, as a substring ("phone" in "Smartphone");
+    4. every word in the title or the description.
+
+    Tiers 1-2 go by the term from the matching word on, then product id: each is one range of
+    search_term_range_idx, read in order, which stops after a page. Tiers 3-4 go by
+    case-insensitive title, then title, then id (see `_substring_tier`).
     """
-    phrase = " ".join(words)
+    phrases = _phrase_variants(words)
     terms = filters.terms().order_by("term", "product_id").values_list("product_id", flat=True)
-    for source in (TermSource.TITLE_START, TermSource.TITLE_WORD):
-        yield terms.filter(source=source, term__startswith=phrase)
-    if len(words) > 1:
-        first, *others = words
+    for phrase in phrases:
         for source in (TermSource.TITLE_START, TermSource.TITLE_WORD):
-            yield terms.filter(source=source, term__startswith=first).filter(
-                _every_word_in(others, ("product__title",))
-            )
-    by_title = (
-        filters.products()
-        .order_by(Collate(Upper("title"), "C"), "title", "id")
-        .values_list("id", flat=True)
-    )
-    yield by_title.filter(_every_word_in(words, ("title",)))
-    yield by_title.filter(_every_word_in(words, ("title", "description")))
+            yield _sliced(terms.filter(source=source, term__startswith=phrase))
+    products = filters.products()
+    yield _substring_tier(products.filter(_every_word_in(words, ("title",))))
+    yield _substring_tier(products.filter(_every_word_in(words, ("title", "description"))))
+
+
+PHRASE_VARIANTS = 12  # at most; each costs two index range reads when reached
+COMPLETIONS_PER_WORD = 3
+
+
+def _phrase_variants(words: list[str]) -> Iterator[str]:
+    """The phrase as typed, then in the other orders of its words (up to three words), each
+    also with its words before the last completed from the vocabulary (search_word)."""
+    orders = itertools.permutations(words) if len(words) <= 3 else iter([tuple(words)])
+    seen: set[str] = set()
+    for order in orders:
+        *leading, last = order
+        completions = [[word, *_completions(word)] for word in leading]
+        for combination in itertools.product(*completions):
+            phrase = " ".join([*combination, last])
+            if phrase not in seen:
+                seen.add(phrase)
+                yield phrase
+                if len(seen) == PHRASE_VARIANTS:
+                    return
+
+
+def _completions(word: str) -> list[str]:
+    longer = SearchWord.objects.filter(word__startswith=word).exclude(word=word).order_by("word")
+    return list(longer.values_list("word", flat=True)[:COMPLETIONS_PER_WORD])
+
+
+def _sliced(ordered_ids: QuerySet) -> Tier:
+    return lambda limit: list(ordered_ids[:limit])
+
+
+# A substring tier with fewer matches than this is ranked whole; with more, it is walked in
+# title order, where matches are dense enough to fill a page quickly.
+SUBSTRING_CANDIDATES = 500
+
+
+def _substring_tier(matches: QuerySet[Product]) -> Tier:
+    """Substring matches (trigram GIN indexes, catalog migration 0002) in title order.
+
+    Walking the title index and testing each row stops early only when matches are dense; for
+    a rare one (or one the filters exclude) it reads the whole catalog (6 s for "laptop" in
+    Books). So the tier first collects up to SUBSTRING_CANDIDATES matches in any order (a
+    bitmap scan of the trigram indexes), ranks them if that was all of them, and walks in
+    title order only when there are more.
+    """
+    by_title = (Collate(Upper("title"), "C"), "title", "id")
+
+    def read(limit: int) -> list[int]:
+        candidates = list(matches.order_by().values_list("id", flat=True)[:SUBSTRING_CANDIDATES])
+        ranked = (
+            matches
+            if len(candidates) == SUBSTRING_CANDIDATES
+            else matches.filter(pk__in=candidates)
+        )
+        return list(ranked.order_by(*by_title).values_list("id", flat=True)[:limit])
+
+    return read
 
 
 def _every_word_in(words: list[str], fields: tuple[str, ...]) -> Q:
@@ -238,14 +292,14 @@ def _every_word_in(words: list[str], fields: tuple[str, ...]) -> Q:
     return condition
 
 
-def _extend(found: dict[int, None], tier: QuerySet, wanted: int) -> None:
+def _extend(found: dict[int, None], tier: Tier, wanted: int) -> None:
     """Adds the tier's ids to `found`, in order, until it holds `wanted` or the tier ends.
 
     Products already found (in an earlier tier, or twice in this one: two words of a title
-    can start the phrase) are skipped, so the slice grows until it yields enough new ones."""
+    can start the phrase) are skipped, so the read grows until it yields enough new ones."""
     limit = wanted + len(found)
     while True:
-        ids = list(tier[:limit])
+        ids = tier(limit)
         missing = wanted - len(found)
         new = [pk for pk in dict.fromkeys(ids) if pk not in found]
         if len(new) >= missing or len(ids) < limit:
