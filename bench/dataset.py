@@ -107,9 +107,7 @@ def orders_reset(*, listing_store_id: int, listing_orders: int, seed: int = 7) -
 
     with connection.cursor() as cursor:
         # The outbox refers to orders by id only (no foreign key to cascade along).
-        cursor.execute(
-            "TRUNCATE orders_order, notifications_orderemail RESTART IDENTITY CASCADE"
-        )
+        cursor.execute("TRUNCATE orders_order, notifications_orderemail RESTART IDENTITY CASCADE")
     carried = list(
         Inventory.objects.filter(store_id=listing_store_id)
         .order_by("product_id")
