@@ -63,12 +63,18 @@ class SearchTerm(models.Model):
 
 
 class SearchWord(models.Model):
-    """Every normalized word of the catalog's titles and descriptions: what a misspelt query
-    word is corrected to (trigram similarity over a few thousand words instead of a million
-    titles). Words are added, never removed: a word no product uses any more corrects to a
-    query that finds nothing, which is what the misspelling found anyway."""
+    """Every normalized word of the catalog's titles and descriptions, and where it occurs.
+
+    What a misspelt query word is corrected to (trigram similarity over a few thousand words
+    instead of a million titles), and what tells a search whether a word can match anywhere
+    but at the start of a title word: only then are the substring tiers read. Words are added,
+    never removed: a word no product uses any more only makes a search read a tier that
+    turns out empty.
+    """
 
     word = models.CharField(max_length=200, primary_key=True, db_collation="C")
+    in_title = models.BooleanField(default=False)
+    in_description = models.BooleanField(default=False)
 
     class Meta:
         db_table = "search_word"

@@ -16,9 +16,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, TypedDict
 
+from django.contrib.postgres.aggregates import BoolOr
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Collate, Upper
 
 from storefront.catalog.models import Product
@@ -211,6 +222,10 @@ def relevance_tiers(words: list[str], *, filters: SearchFilters) -> Iterator[Tie
     3. every word in the title, as a substring ("phone" in "Smartphone");
     4. every word in the title or the description.
 
+    Tiers 3-4 are read only when the vocabulary (`word_occurrences`) shows they can add a
+    product: a word inside a title word, several words (not necessarily adjacent), a word
+    that occurs in descriptions.
+
     Tiers 1-2 go by the term from the matching word on, then product id: each is one range of
     search_term_range_idx, read in order, which stops after a page. Tiers 3-4 go by
     case-insensitive title, then title, then id (see `_substring_tier`).
@@ -220,9 +235,44 @@ def relevance_tiers(words: list[str], *, filters: SearchFilters) -> Iterator[Tie
     for phrase in phrases:
         for source in (TermSource.TITLE_START, TermSource.TITLE_WORD):
             yield _sliced(terms.filter(source=source, term__startswith=phrase))
+    occurrences = [word_occurrences(word) for word in words]
     products = filters.products()
-    yield _substring_tier(products.filter(_every_word_in(words, ("title",))))
-    yield _substring_tier(products.filter(_every_word_in(words, ("title", "description"))))
+    # Skipped when the vocabulary shows they can add nothing to the tiers above.
+    if all(o.in_title for o in occurrences) and (
+        len(words) > 1 or occurrences[0].inside_title_word
+    ):
+        yield _substring_tier(products.filter(_every_word_in(words, ("title",))))
+    if any(o.in_description for o in occurrences):
+        yield _substring_tier(products.filter(_every_word_in(words, ("title", "description"))))
+
+
+@dataclass(frozen=True)
+class WordOccurrences:
+    """Where a query word occurs as a substring of a catalog word (search_word)."""
+
+    in_title: bool
+    inside_title_word: bool  # in a title word that it does not start
+    in_description: bool
+
+
+def word_occurrences(word: str) -> WordOccurrences:
+    if not word.isalnum():  # a literal query of no letters or digits: no catalog word holds it
+        return WordOccurrences(in_title=True, inside_title_word=True, in_description=True)
+    containing = SearchWord.objects.filter(word__contains=word)
+    starts = Q(word__startswith=word)
+    found = containing.aggregate(
+        title=BoolOr("in_title", default=False),
+        inside=BoolOr(
+            ExpressionWrapper(Q(in_title=True) & ~starts, output_field=BooleanField()),
+            default=False,
+        ),
+        description=BoolOr("in_description", default=False),
+    )
+    return WordOccurrences(
+        in_title=found["title"],
+        inside_title_word=found["inside"],
+        in_description=found["description"],
+    )
 
 
 PHRASE_VARIANTS = 12  # at most; each costs two index range reads when reached
