@@ -16,13 +16,22 @@ class TermSource(models.IntegerChoices):
 
     TITLE_START = 1, "the whole title"
     TITLE_WORD = 2, "the title from its second or a later word"
+    # Not a relevance tier: the rows that list each word's products in title order.
+    WORD_THEN_TITLE = 3, "a word of the title, WORD_SEPARATOR, the whole title"
+
+
+# Sorts after every character of a normalized word (letters, digits), so that the terms of one
+# word form one range: "MOUSE|" .. and no other word's terms fall inside it.
+WORD_SEPARATOR = "|"
 
 
 class SearchTerm(models.Model):
     """The normalized title of a product read from one of its words to the end.
 
     "Pro Wireless Mouse K12" gives ``PRO WIRELESS MOUSE K12`` (TITLE_START), ``WIRELESS MOUSE
-    K12``, ``MOUSE K12`` and ``K12`` (TITLE_WORD). A query's phrase that starts a word of a
+    K12``, ``MOUSE K12`` and ``K12`` (TITLE_WORD), and ``PRO|PRO WIRELESS MOUSE K12``,
+    ``WIRELESS|PRO WIRELESS MOUSE K12`` ... (WORD_THEN_TITLE: a word's products in title order,
+    for ``ordering=title``). A query's phrase that starts a word of a
     title is then a prefix of one of its terms: one B-tree range (``term LIKE 'MOUSE K%'``,
     collation "C"), whose entries come out in result order, so the first page stops after a
     page of rows however many products match. Price and category are copied so that the

@@ -10,6 +10,7 @@ only read when the ones before it held fewer rows than the page needs. So ``q=pr
 matches 14 % of a million products, reads a page of index entries, not 142,000 rows.
 """
 
+import heapq
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    Func,
     Min,
     OuterRef,
     Q,
@@ -35,7 +37,7 @@ from django.db.models.functions import Coalesce, Collate, Upper
 from storefront.catalog.models import Product
 from storefront.catalog.selectors import product_filter
 from storefront.inventory.models import Inventory
-from storefront.search.models import SearchTerm, SearchWord, TermSource
+from storefront.search.models import WORD_SEPARATOR, SearchTerm, SearchWord, TermSource
 
 Ordering = Literal["relevance", "title", "price", "-price", "newest"]
 ORDERINGS: tuple[Ordering, ...] = ("relevance", "title", "price", "-price", "newest")
@@ -201,10 +203,56 @@ def _matching_ids(
             if len(found) >= wanted:
                 break
         return list(found)[:wanted]
+    if ordering == "title" and len(words) == 1 and words[0].isalnum():
+        return _one_word_by_title(words[0], filters=filters, wanted=wanted)
     products = filters.products().order_by(*_ORDER_BY[ordering])
     if words:
         products = products.filter(_every_word_in(words, ("title", "description")))
     return list(products.values_list("id", flat=True)[:wanted])
+
+
+TITLE_WORDS_MERGED = 12  # catalog words holding the query word, read as one title-ordered merge
+
+
+def _one_word_by_title(word: str, *, filters: SearchFilters, wanted: int) -> list[int]:
+    """`ordering=title` for one word: normalized title (case and punctuation ignored), then id.
+
+    The products of each title word holding `word` are one range of WORD_THEN_TITLE terms,
+    already in title order; the ranges are merged. Products that hold it only in their
+    description (only when the vocabulary says some description does) are few or none, and
+    are ranked whole. Walking the title index instead reads every title sorting before the
+    word's products: 90 % of the catalog for "wireless".
+    """
+    holding = list(
+        SearchWord.objects.filter(word__contains=word, in_title=True)
+        .order_by("word")
+        .values_list("word", flat=True)[: TITLE_WORDS_MERGED + 1]
+    )
+    if len(holding) > TITLE_WORDS_MERGED:  # a fragment of many words ("A"): the plain path
+        matches = filters.products().filter(_every_word_in([word], ("title", "description")))
+        return list(matches.order_by(*_ORDER_BY["title"]).values_list("id", flat=True)[:wanted])
+    terms = filters.terms().filter(source=TermSource.WORD_THEN_TITLE).order_by("term", "product_id")
+    streams = [
+        (
+            (term.partition(WORD_SEPARATOR)[2], product_id)
+            for term, product_id in terms.filter(
+                term__startswith=f"{holding_word}{WORD_SEPARATOR}"
+            ).values_list("term", "product_id")[:wanted]
+        )
+        for holding_word in holding
+    ]
+    if word_occurrences(word).in_description:
+        described = (
+            filters.products()
+            .filter(description__icontains=word)
+            .exclude(title__icontains=word)
+            .annotate(key=Func("title", function="search_normalize"))
+            .order_by("key", "id")
+            .values_list("key", "id")
+        )
+        streams.append(iter(described[:wanted]))
+    ordered = (product_id for _, product_id in heapq.merge(*streams))
+    return list(itertools.islice(dict.fromkeys(ordered), wanted))
 
 
 # Reads `limit` ids of one tier, in order.

@@ -121,9 +121,14 @@ def terms_of(product: Product) -> list[tuple[int, str]]:
 def test_triggers_keep_the_terms_equal_to_the_catalog(catalog_factory):
     product = catalog_factory.product("Smart Lamp", price="10.00")
     product_id = product.pk
-    assert terms_of(product_id) == [(1, "SMART LAMP"), (2, "LAMP")]
+    assert terms_of(product_id) == [
+        (1, "SMART LAMP"), (2, "LAMP"), (3, "LAMP|SMART LAMP"), (3, "SMART|SMART LAMP"),
+    ]  # fmt: skip
     Product.objects.filter(pk=product.pk).update(title="Eco Desk-Lamp", price=Decimal("12.00"))
-    assert terms_of(product_id) == [(1, "ECO DESK LAMP"), (2, "DESK LAMP"), (2, "LAMP")]
+    assert terms_of(product_id) == [
+        (1, "ECO DESK LAMP"), (2, "DESK LAMP"), (2, "LAMP"),
+        (3, "DESK|ECO DESK LAMP"), (3, "ECO|ECO DESK LAMP"), (3, "LAMP|ECO DESK LAMP"),
+    ]  # fmt: skip
     assert set(
         SearchTerm.objects.filter(product_id=product_id).values_list("price", flat=True)
     ) == {Decimal("12.00")}
@@ -141,3 +146,24 @@ def test_rows_written_without_the_orm_are_indexed(catalog_factory):
             [category.pk],
         )
     assert titles(q="kettle") == ["Raw Kettle"]
+
+
+def test_one_word_by_title_merges_title_words_and_descriptions(mice, catalog_factory):
+    catalog_factory.product("aardvark wireless-Charger", price="5.00")
+    assert titles(q="wireless", ordering="title") == [
+        "aardvark wireless-Charger",  # case and punctuation ignored
+        "Desk Set",  # "wireless" only in its description
+        "Mouse Wireless Edition",
+        "Mousepad Wirelessly Charging",  # inside a longer word
+        "Ultra Wireless Mouse A1",
+        "Wireless Gaming Mouse",
+        "Wireless Keyboard",
+        "Wireless Mouse K12",
+    ]
+    page = product_search(q="wireless", ordering="title", page=2, page_size=3)
+    assert [p.title for p in page.results] == [
+        "Mousepad Wirelessly Charging", "Ultra Wireless Mouse A1", "Wireless Gaming Mouse",
+    ]  # fmt: skip
+    assert titles(q="wireless", ordering="title", max_price=Decimal("20")) == [
+        "aardvark wireless-Charger", "Mouse Wireless Edition", "Mousepad Wirelessly Charging",
+    ]  # fmt: skip
