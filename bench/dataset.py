@@ -71,7 +71,10 @@ def statistics_refresh(*, url: str) -> None:
     there are 9,346) and the visibility map stays empty (no index-only scans). Cheap once
     done: vacuum skips all-visible pages."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE) catalog_product, catalog_category, stores_inventory")
+        conn.execute(
+            "VACUUM (ANALYZE) catalog_product, catalog_category, stores_inventory, "
+            "search_term, search_word"  # the search tables are read index-only too
+        )
 
 
 def cache_warm(*, url: str) -> None:
