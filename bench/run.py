@@ -106,6 +106,8 @@ class Bench:
 
     def measured(self, name: str, run, **info) -> dict:
         """One load's result, with the CPU of every process involved (not recorded)."""
+        log = RESULTS / "logs" / "gunicorn.log"
+        log_offset = log.stat().st_size if log.exists() else 0
         with CpuSampler(self._watched_pids) as sampler:
             load: LoadResult = run()
         cpu = {
@@ -126,6 +128,7 @@ class Bench:
             "duration_s": round(load.duration_s, 2),
             "throughput_rps": round(load.throughput, 1),
             "latency_ms": {k: round(v, 2) for k, v in load.latency_ms.items()},
+            "server_latency_ms": server_latency_ms(log, log_offset),
             "statuses": load.statuses,
             "errors": load.requests - load.count(ok) + load.socket_errors,
             "http_5xx": load.count_range(500, 599),
@@ -395,6 +398,27 @@ class Bench:
         self.record(result)
 
 
+def server_latency_ms(log: Path, offset: int) -> dict[str, float]:
+    """Percentiles of `duration_ms` in the request log lines gunicorn wrote after `offset`: the
+    time inside the server, without the waits for a CPU that a loaded machine adds between the
+    socket and a worker thread (wrk's latency has both)."""
+    if not log.exists():
+        return {}
+    with open(log, "rb") as lines:
+        lines.seek(offset)
+        durations = sorted(
+            json.loads(line)["duration_ms"]
+            for line in lines
+            if line.startswith(b"{") and b'"duration_ms"' in line
+        )
+    if not durations:
+        return {}
+    return {
+        f"p{p}": round(durations[min(len(durations) - 1, len(durations) * p // 100)], 2)
+        for p in (50, 95, 99)
+    }
+
+
 def always_confirmed_orders(*, store_id: int, count: int) -> list[workloads.RequestLine]:
     """orders-hot-10's kind of orders on the store's first 10 products, stocked so deep that
     every one is confirmed."""
@@ -596,13 +620,18 @@ def growth(args: argparse.Namespace) -> None:
         report = json.loads(output.with_suffix(".json").read_text())
         by_name = {s["name"]: s for s in report["scenarios"]}
         rows.append((label, by_name["search-uncached-1"], by_name["search-uncached"]))
-    print("\nuncached search growth (single client p50/p95/p99 ms; 8 clients req/s, p95 ms)")
+    print(
+        "\nuncached search growth: single client p50/p95/p99 ms at the client (p95 growth), "
+        "in the server; 8 clients req/s, p95 ms"
+    )
     base_p95 = rows[0][1]["latency_ms"]["p95"]
+    base_server = rows[0][1]["server_latency_ms"]["p95"]
     for label, single, many in rows:
-        one = single["latency_ms"]
+        one, server = single["latency_ms"], single["server_latency_ms"]
         print(
             f"  {label:>5}  {one['p50']:6.1f} {one['p95']:6.1f} {one['p99']:6.1f}"
-            f"  x{one['p95'] / base_p95:4.2f}   {many['throughput_rps']:7.1f} req/s"
+            f" (x{one['p95'] / base_p95:4.2f})  server {server['p50']:5.1f} {server['p95']:6.1f}"
+            f" (x{server['p95'] / base_server:4.2f})  {many['throughput_rps']:7.1f} req/s"
             f"  p95 {many['latency_ms']['p95']:6.1f}",
             flush=True,
         )
