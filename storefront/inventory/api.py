@@ -39,6 +39,7 @@ class StoreInventoryListApi(generics.ListAPIView):
         summary="A store's stock, alphabetical by product title (public)",
         responses={
             200: OutputSerializer(many=True),
+            400: error_response("Invalid `cursor` or `page_size`."),
             404: error_response("Unknown store."),
         },
     )

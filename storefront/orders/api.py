@@ -246,7 +246,7 @@ class StoreOrderListApi(generics.ListAPIView):
         operation_id="store_order_list",
         tags=["stores"],
         summary="A store's orders, newest first (its staff or a superuser)",
-        responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
+        responses={200: OutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: Request, store_id: int) -> Response:
         if not store_exists(store_id=store_id):
