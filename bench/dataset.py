@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import unquote
 
 import psycopg
 from psycopg import sql
@@ -70,7 +71,10 @@ def statistics_refresh(*, url: str) -> None:
     there are 9,346) and the visibility map stays empty (no index-only scans). Cheap once
     done: vacuum skips all-visible pages."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE) catalog_product, catalog_category, stores_inventory")
+        conn.execute(
+            "VACUUM (ANALYZE) catalog_product, catalog_category, stores_inventory, "
+            "search_term, search_word"  # the search tables are read index-only too
+        )
 
 
 def cache_warm(*, url: str) -> None:
@@ -247,3 +251,30 @@ def bench_pids(conn: psycopg.Connection) -> list[int]:
         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def deepest_cursor(*, store_id: int, listing: str, page_size: int = 20) -> str:
+    """The `cursor` of a store listing's last full page, as its `next` links carry it. DRF's
+    CursorPagination (the listings') marks a page by the last key before it that differs
+    from the page's first key, plus how many rows after that key to skip."""
+    from rest_framework.pagination import Cursor
+
+    from storefront.inventory.api import InventoryPagination
+    from storefront.inventory.selectors import inventory_list
+    from storefront.orders.api import StoreOrderPagination
+    from storefront.orders.selectors import order_list_for_store
+
+    if listing == "inventory":
+        paginator = InventoryPagination()
+        keys = list(inventory_list(store_id=store_id).values_list("product_title_key", flat=True))
+    else:
+        paginator = StoreOrderPagination()
+        keys = list(order_list_for_store(store_id=store_id).values_list("created_at", flat=True))
+    start = len(keys) - page_size
+    marker = start - 1
+    while keys[marker] == keys[start]:
+        marker -= 1
+    paginator.base_url = "/"
+    cursor = Cursor(offset=start - marker - 1, reverse=False, position=str(keys[marker]))
+    link = paginator.encode_cursor(cursor)
+    return unquote(link.partition("cursor=")[2])

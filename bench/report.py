@@ -43,6 +43,8 @@ def print_table(report: dict) -> None:
     for row in rows(report):
         print("  ".join(value.rjust(width) for value, (_, width) in zip(row, COLUMNS, strict=True)))
     for s in report["scenarios"]:
+        if s.get("server_latency_ms"):
+            print(f"{s['name']} in the server (request log): {s['server_latency_ms']}")
         if "checks" in s:
             print(f"{s['name']}: {s['checks']}")
         if "latency_vs" in s:

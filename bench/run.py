@@ -7,6 +7,7 @@ See bench/README.md for the method and the latest figures.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -105,6 +106,8 @@ class Bench:
 
     def measured(self, name: str, run, **info) -> dict:
         """One load's result, with the CPU of every process involved (not recorded)."""
+        log = RESULTS / "logs" / "gunicorn.log"
+        log_offset = log.stat().st_size if log.exists() else 0
         with CpuSampler(self._watched_pids) as sampler:
             load: LoadResult = run()
         cpu = {
@@ -125,6 +128,7 @@ class Bench:
             "duration_s": round(load.duration_s, 2),
             "throughput_rps": round(load.throughput, 1),
             "latency_ms": {k: round(v, 2) for k, v in load.latency_ms.items()},
+            "server_latency_ms": server_latency_ms(log, log_offset),
             "statuses": load.statuses,
             "errors": load.requests - load.count(ok) + load.socket_errors,
             "http_5xx": load.count_range(500, 599),
@@ -230,15 +234,24 @@ class Bench:
             description="constant JSON from a plain Django view, same gunicorn and middleware",
         )  # fmt: skip
 
+    def uncached_search(self, **info) -> None:
+        """Searches nobody asked before (every request different), mixing every query shape:
+        one client (latency) and `--uncached-connections` clients (throughput)."""
+        lines = workloads.uncached_search(count=20_000, stores=self.profile.size.stores)
+        description = "mix of " + ", ".join(workloads.SEARCH_SHAPES) + "; every request different"
+        for name, connections in (
+            ("search-uncached-1", 1),
+            ("search-uncached", self.args.uncached_connections),
+        ):
+            self.http(
+                name, lines, connections=connections, group="search", floor="floor-django",
+                description=description, **info,
+            )  # fmt: skip
+
     def search(self) -> None:
         stores = self.profile.size.stores
         print("search", flush=True)
-        self.http(
-            "search-uncached",
-            workloads.uncached_search(count=20_000, stores=stores),
-            connections=self.args.uncached_connections, group="search", floor="floor-django",
-            description="q + price range + category + store_id + in_stock, every request different",
-        )  # fmt: skip
+        self.uncached_search()
         hot = workloads.hot_search(count=20, stores=stores)
         self.warm(hot)
         self.paired(
@@ -264,26 +277,19 @@ class Bench:
         self.floors("floor-django-2")
 
     def listings(self) -> None:
+        """Each cursor-paged listing's first page against its deepest (the last full page)."""
         print("listings", flush=True)
-        inventory_pages = self.profile.size.inventory_per_store // 20
-        order_pages = self.profile.listing_orders // 20
-        self.http(
-            "inventory-deep",
-            workloads.deep_pages(
-                path=f"/stores/{LISTING_STORE}/inventory/", pages=inventory_pages, count=5000
-            ),
-            connections=self.args.listing_connections, group="listings", floor="floor-django",
-            description=f"GET /stores/1/inventory/ pages {inventory_pages // 2}-{inventory_pages}",
-        )  # fmt: skip
-        self.http(
-            "orders-deep",
-            workloads.deep_pages(
-                path=f"/stores/{LISTING_STORE}/orders/", pages=order_pages, count=5000
-            ),
-            connections=self.args.listing_connections, group="listings", floor="floor-django",
-            token=True,
-            description=f"GET /stores/1/orders/ (staff) pages {order_pages // 2}-{order_pages}",
-        )  # fmt: skip
+        for listing, staff in (("inventory", False), ("orders", True)):
+            path = f"/stores/{LISTING_STORE}/{listing}/"
+            deepest = dataset.deepest_cursor(store_id=LISTING_STORE, listing=listing)
+            for depth, cursor in (("first", None), ("deepest", deepest)):
+                self.http(
+                    f"{listing}-{depth}", workloads.listing_page(path, cursor),
+                    connections=self.args.listing_connections, group="listings",
+                    floor="floor-django", token=staff,
+                    **({"compare_latency_with": f"{listing}-first"} if cursor else {}),
+                    description=f"GET {path} ({'staff, ' if staff else ''}{depth} page)",
+                )  # fmt: skip
 
     def hot_sku(
         self, *, name: str, orders: list, stock: int, products: list[int], **info
@@ -390,6 +396,27 @@ class Bench:
         )
         result["checks"]["emails_pending_at_end"] = after.get("PENDING", 0)
         self.record(result)
+
+
+def server_latency_ms(log: Path, offset: int) -> dict[str, float]:
+    """Percentiles of `duration_ms` in the request log lines gunicorn wrote after `offset`: the
+    time inside the server, without the waits for a CPU that a loaded machine adds between the
+    socket and a worker thread (wrk's latency has both)."""
+    if not log.exists():
+        return {}
+    with open(log, "rb") as lines:
+        lines.seek(offset)
+        durations = sorted(
+            json.loads(line)["duration_ms"]
+            for line in lines
+            if line.startswith(b"{") and b'"duration_ms"' in line
+        )
+    if not durations:
+        return {}
+    return {
+        f"p{p}": round(durations[min(len(durations) - 1, len(durations) * p // 100)], 2)
+        for p in (50, 95, 99)
+    }
 
 
 def always_confirmed_orders(*, store_id: int, count: int) -> list[workloads.RequestLine]:
@@ -514,9 +541,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--buyers", type=int, default=500, help="concurrent buyers (hot SKU)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     parser.add_argument(
+        "--database", help="the bench database (default: storefront_bench, _quick with --quick)"
+    )
+    parser.add_argument("--products", type=int, help="catalog size (default: the profile's)")
+    parser.add_argument(
+        "--growth",
+        default="",
+        metavar="SIZES",
+        help="uncached search at each catalog size, e.g. 100k,1m,5m: one database per size "
+        "(--growth-database-prefix + _size), then a growth table",
+    )
+    parser.add_argument("--growth-database-prefix", default="storefront_bench_growth")
+    parser.add_argument(
         "--only",
         default="",
-        help="comma list of: floors,search,listings,orders,slow_email",
+        help="comma list of: floors,search,uncached_search,listings,orders,slow_email",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
     parser.add_argument(
@@ -529,7 +568,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> str:
+def prepare(
+    args: argparse.Namespace, profile: Profile, env: dict[str, str], *, orders: bool
+) -> str:
     if dataset.database_create_if_missing(url=env["DATABASE_URL"]):
         print(f"created database {profile.database}", flush=True)
     dataset.manage("migrate", "--no-input", env=env)
@@ -547,8 +588,9 @@ def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> 
         started = time.monotonic()
         dataset.seed(size, env=env)
         print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
-    print(f"resetting orders ({profile.listing_orders:,} history orders for store 1)", flush=True)
-    dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
+    if orders:
+        print(f"resetting orders ({profile.listing_orders:,} history orders for store 1)")
+        dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
     dataset.statistics_refresh(url=env["DATABASE_URL"])
     dataset.cache_warm(url=env["DATABASE_URL"])
     import redis
@@ -557,23 +599,61 @@ def prepare(args: argparse.Namespace, profile: Profile, env: dict[str, str]) -> 
     return dataset.staff_token()
 
 
+GROWTH_SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+
+
+def growth(args: argparse.Namespace) -> None:
+    """bench/run.py again for each size, uncached search only, in its own database (a process
+    each: Django is set up for one database per process); then the growth table."""
+    rows = []
+    for label in args.growth.split(","):
+        output = WORK / f"growth-{label}"
+        command = [
+            sys.executable, __file__, "--only", "uncached_search",
+            "--products", str(GROWTH_SIZES[label]),
+            "--database", f"{args.growth_database_prefix}_{label}",
+            "--port", str(args.port), "--redis-url", args.redis_url, "--output", str(output),
+            *[f"--env={item}" for item in args.env],
+        ]  # fmt: skip
+        print(f"growth: {label} products", flush=True)
+        subprocess.run(command, check=True)
+        report = json.loads(output.with_suffix(".json").read_text())
+        by_name = {s["name"]: s for s in report["scenarios"]}
+        rows.append((label, by_name["search-uncached-1"], by_name["search-uncached"]))
+    print(
+        "\nuncached search growth: single client p50/p95/p99 ms at the client (p95 growth), "
+        "in the server; 8 clients req/s, p95 ms"
+    )
+    base_p95 = rows[0][1]["latency_ms"]["p95"]
+    base_server = rows[0][1]["server_latency_ms"]["p95"]
+    for label, single, many in rows:
+        one, server = single["latency_ms"], single["server_latency_ms"]
+        print(
+            f"  {label:>5}  {one['p50']:6.1f} {one['p95']:6.1f} {one['p99']:6.1f}"
+            f" (x{one['p95'] / base_p95:4.2f})  server {server['p50']:5.1f} {server['p95']:6.1f}"
+            f" (x{server['p95'] / base_server:4.2f})  {many['throughput_rps']:7.1f} req/s"
+            f"  p95 {many['latency_ms']['p95']:6.1f}",
+            flush=True,
+        )
+    summary = [
+        {"size": label, "single": single, "concurrent": many} for label, single, many in rows
+    ]
+    Path(args.output + "-growth.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
 def main() -> None:
     args = parse_args()
+    if args.growth:
+        growth(args)
+        return
     profile = QUICK if args.quick else FULL
+    if args.database or args.products:
+        size = dataclasses.replace(profile.size, products=args.products or profile.size.products)
+        database = args.database or profile.database
+        profile = dataclasses.replace(profile, database=database, size=size)
     env = bench_env(database=profile.database, redis_url=args.redis_url)
     extra_env = dict(item.split("=", 1) for item in args.env)
     env.update(extra_env)
-    wrk = ensure_wrk()
-    started_at = datetime.now(UTC)
-    started = time.monotonic()
-    token = prepare(args, profile, env)
-    stack = Stack(
-        StackConfig(
-            port=args.port, workers=args.workers, threads=args.threads, env=env,
-            log_dir=RESULTS / "logs", worker_class=args.worker_class,
-        )
-    )  # fmt: skip
-    bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
     selected = [s for s in args.only.split(",") if s] or [
         "floors", "search", "listings", "orders", "slow_email",
     ]  # fmt: skip
@@ -581,6 +661,17 @@ def main() -> None:
         selected.insert(0, "orders")  # it replays the orders scenario's order lists
     if "floors" not in selected:
         selected.insert(0, "floors")  # every ratio needs it
+    wrk = ensure_wrk()
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    token = prepare(args, profile, env, orders=bool({"listings", "orders"} & set(selected)))
+    stack = Stack(
+        StackConfig(
+            port=args.port, workers=args.workers, threads=args.threads, env=env,
+            log_dir=RESULTS / "logs", worker_class=args.worker_class,
+        )
+    )  # fmt: skip
+    bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
     try:
         print(
             f"starting gunicorn ({args.workers} {args.worker_class} workers x {args.threads} "

@@ -58,13 +58,61 @@ def _search_params(rng: random.Random, *, stores: int, in_stock: bool) -> dict[s
     return params
 
 
+SEARCH_SHAPES = (
+    "word", "two words", "prefix", "typo", "word + category", "word + price",
+    "word + store in stock", "all filters", "word + ordering",
+)  # fmt: skip
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    """One edit that leaves no catalog word: a dropped, doubled or swapped letter."""
+    at = rng.randrange(1, len(word) - 1)
+    edits = [
+        word[:at] + word[at + 1 :],
+        word[:at] + word[at] + word[at:],
+        word[:at] + word[at + 1] + word[at] + word[at + 2 :],
+    ]
+    return rng.choice(edits)
+
+
+def _search_mix_params(rng: random.Random, *, stores: int, shape: str) -> dict[str, object]:
+    CATALOG, MODIFIERS = _vocabulary()
+    category = rng.choice(list(CATALOG))
+    noun = rng.choice(CATALOG[category])
+    modifier = rng.choice(MODIFIERS)
+    word = rng.choice([noun, modifier]).split()[-1].lower()
+    params: dict[str, object] = {"q": word}
+    if shape == "two words":
+        words = [modifier.lower(), noun.lower()]
+        params["q"] = " ".join(words if rng.random() < 0.7 else words[::-1])
+    elif shape == "prefix":
+        params["q"] = word[: rng.randint(3, max(3, len(word) - 1))]
+    elif shape == "typo":
+        params["q"] = _typo(rng, word) if len(word) > 4 else word
+    if shape in {"word + category", "all filters"}:
+        params["category"] = category
+    if shape in {"word + price", "all filters"}:
+        low = rng.randint(100, 150_000)
+        params["min_price"] = f"{low / 100:.2f}"
+        params["max_price"] = f"{(low + rng.randint(2_000, 60_000)) / 100:.2f}"
+    if shape in {"word + store in stock", "all filters"}:
+        params["in_stock"] = "true"
+    if shape == "word + ordering":
+        params["ordering"] = rng.choice(["price", "-price", "newest", "title"])
+    if "in_stock" in params or rng.random() < 0.5:
+        params["store_id"] = rng.randint(1, stores)
+    return params
+
+
 def uncached_search(*, count: int, stores: int, seed: int = 1) -> list[RequestLine]:
-    """All different (price bounds to the cent), so no request can be answered from cache."""
+    """A mix of every query shape (SEARCH_SHAPES, equally often), all different: no request
+    can be answered from the cache, each is a search the server has not seen."""
     rng = random.Random(seed)
     seen: set[str] = set()
     lines = []
     while len(lines) < count:
-        line = get("/api/search/products/", **_search_params(rng, stores=stores, in_stock=True))
+        shape = rng.choice(SEARCH_SHAPES)
+        line = get("/api/search/products/", **_search_mix_params(rng, stores=stores, shape=shape))
         if line.path not in seen:
             seen.add(line.path)
             lines.append(line)
@@ -94,10 +142,9 @@ def hot_suggest(*, count: int, seed: int = 3) -> list[RequestLine]:
     return [get("/api/search/suggest/", q=prefix) for prefix in rng.sample(prefixes, count)]
 
 
-def deep_pages(*, path: str, pages: int, count: int, seed: int = 4) -> list[RequestLine]:
-    """Random pages from the deepest half of a listing (the OFFSET cost grows with depth)."""
-    rng = random.Random(seed)
-    return [get(path, page=rng.randint(pages // 2, pages)) for _ in range(count)]
+def listing_page(path: str, cursor: str | None = None) -> list[RequestLine]:
+    """One page of a cursor-paged listing, the first or the one `cursor` names."""
+    return [get(path, cursor=cursor) if cursor else get(path)]
 
 
 def single_sku_orders(*, product_id: int, count: int) -> list[Order]:

@@ -146,6 +146,12 @@ DATABASES = {
 # persistent connection (Django's default client-side binding never prepares): the cached
 # search hit's live-stock query is then planned once per connection, not once per request.
 # Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
+# No parallel workers per query: a request's queries are short LIMIT walks that stop after a
+# page, and on a 2-core server already busy with concurrent requests a Gather's worker start-up
+# is pure cost (a search tier: 57 ms with 2 workers, 14 ms without; docs/search.md).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
+)
 if env_bool("DB_SERVER_SIDE_BINDING", True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True,

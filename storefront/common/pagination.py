@@ -1,7 +1,11 @@
+from typing import Any, cast
+
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -16,40 +20,56 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return settings.MAX_PAGE_SIZE
 
 
-class KeysFirstPaginator(Paginator):
-    """Finds the page's keys first, then reads only that page's rows.
+class KeysetPagination(pagination.CursorPagination):
+    """`?cursor=...&page_size=M`: each page continues from the last row of the one before
+    (``WHERE key > last ORDER BY key LIMIT M``), so the deepest page reads what the first reads.
 
-    ``ORDER BY ... OFFSET n`` on a queryset with joins makes the database join (or sort) every
-    row before the page. Paging the bare ``key`` column instead lets an index that covers the
-    filter and the ordering answer with an index-only scan; the joins then run for one page.
-    ``key`` must identify a row within the queryset (the primary key, or a column unique under
-    the queryset's filter).
+    DRF's CursorPagination, with two changes that keep the API's conventions: `page_size` is
+    part of every response, and an invalid cursor or page size is a 400 naming the parameter
+    (DRF answers 404 for a bad cursor and silently uses the default for a bad page size).
+    Subclasses set `ordering`, which must end on a unique column and match an index.
     """
 
-    object_list: QuerySet
+    page_size_query_param = "page_size"
+    # REST_FRAMEWORK's PAGE_SIZE, which settings always set (DRF allows None in general).
+    page_size: int = cast(int, api_settings.PAGE_SIZE)
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, key: str = "pk") -> None:
-        super().__init__(object_list, per_page)
-        self.key = key
+    # Read at request time so tests can override the setting. DRF only reads it: a property
+    # will do, where the stubs declare a writable attribute.
+    @property
+    def max_page_size(self) -> int:  # type: ignore[override]
+        return settings.MAX_PAGE_SIZE
 
-    def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        keys = self.object_list.values(self.key)[bottom:top]
-        # _get_page() is Paginator's hook for the Page class (page() calls it); not in the stubs.
-        return self._get_page(self.object_list.filter(**{f"{self.key}__in": keys}), number, self)  # type: ignore[attr-defined]
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({self.page_size_query_param: ["A positive integer is required."]})
+        return min(int(raw), self.max_page_size)
 
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            invalid = {self.cursor_query_param: [self.invalid_cursor_message]}
+            raise ValidationError(invalid) from None
 
-class KeysFirstPageNumberPagination(PageNumberPagination):
-    """PageNumberPagination whose pages are read keys first (see KeysFirstPaginator)."""
+    def get_paginated_response(self, data: list[dict[str, Any]]) -> Response:
+        return Response(
+            {
+                "page_size": self.page_size,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
 
-    page_key = "pk"
-
-    # DRF only calls it, as django_paginator_class(queryset, page_size); the stubs want a class.
-    def django_paginator_class(  # type: ignore[override]
-        self, queryset: QuerySet, page_size: int
-    ) -> KeysFirstPaginator:
-        return KeysFirstPaginator(queryset, page_size, key=self.page_key)
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = ["page_size", *response.get("required", [])]
+        response["properties"] = {
+            "page_size": {"type": "integer", "example": 20},
+            **response["properties"],
+        }
+        return response

@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
@@ -5,15 +6,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from storefront.common.errors import error_example, error_response
-from storefront.common.pagination import KeysFirstPageNumberPagination
+from storefront.common.pagination import KeysetPagination
+from storefront.inventory.models import Inventory
 from storefront.inventory.selectors import inventory_list
 from storefront.stores.selectors import store_exists
 
 
-class InventoryPagination(KeysFirstPageNumberPagination):
-    # Unique within one store's stock, and the last column of inventory_store_title_idx, so
-    # deep pages are found by an index-only scan.
-    page_key = "product_id"
+class InventoryPagination(KeysetPagination):
+    # inventory_list's order, the columns of inventory_store_title_idx after the store: every
+    # page is a range scan of that index from the previous page's last row.
+    ordering = ("product_title_key", "product_id")
 
 
 class StoreInventoryListApi(generics.ListAPIView):
@@ -28,7 +30,7 @@ class StoreInventoryListApi(generics.ListAPIView):
     serializer_class = OutputSerializer
     pagination_class = InventoryPagination
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Inventory]:
         return inventory_list(store_id=self.kwargs["store_id"])
 
     @extend_schema(
@@ -37,6 +39,7 @@ class StoreInventoryListApi(generics.ListAPIView):
         summary="A store's stock, alphabetical by product title (public)",
         responses={
             200: OutputSerializer(many=True),
+            400: error_response("Invalid `cursor` or `page_size`."),
             404: error_response(
                 "Unknown store.",
                 error_example("Unknown store", "not_found", "Store 999 does not exist."),

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.common.errors import error_example, error_response
+from storefront.common.pagination import KeysetPagination
 from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
@@ -294,6 +296,11 @@ class OrderCancelApi(APIView):
         return Response(rendered(OrderOutputSerializer, order))
 
 
+class StoreOrderPagination(KeysetPagination):
+    # order_list_for_store's order, the columns of order_store_newest_idx after the store.
+    ordering = ("-created_at", "-id")
+
+
 class StoreOrderListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
 
@@ -306,15 +313,16 @@ class StoreOrderListApi(generics.ListAPIView):
         total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
 
     serializer_class = OutputSerializer
+    pagination_class = StoreOrderPagination
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Order]:
         return order_list_for_store(store_id=self.kwargs["store_id"])
 
     @extend_schema(
         operation_id="store_order_list",
         tags=["stores"],
         summary="A store's orders, newest first (its staff or a superuser)",
-        responses={200: OutputSerializer(many=True), **error_responses(401, 403, 404)},
+        responses={200: OutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
         examples=[
             OpenApiExample(
                 "Newest first",

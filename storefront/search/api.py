@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
@@ -285,9 +286,8 @@ class ProductSearchApi(APIView):
             previous_query=_link_query(url, found.page - 1) if found.page > 1 else None,
             fuzzy=found.fuzzy,
         )
-        # A stock filter must see every order the moment it commits, so `in_stock` is never
-        # cached (and its lookups always miss).
-        if cached is not None and not params.validated_data.get("in_stock"):
+        in_stock = params.validated_data.get("in_stock", False)
+        if cached is not None and search_cache.cacheable(in_stock=in_stock):
             search_cache.remember(cached, page)
         quantities = None
         if store_id is not None:
@@ -425,7 +425,7 @@ class ProductSuggestApi(RateLimitedApi):
         search_cache.remember(cached, body)
         return json_response(request, body)
 
-    def get_throttles(self) -> list[SuggestRateThrottle]:
+    def get_throttles(self) -> list[BaseThrottle]:
         return [self.throttle]
 
     def announced_limit(self) -> Verdict | None:

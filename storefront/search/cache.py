@@ -1,21 +1,21 @@
 """Result caching for search and suggestions that can never serve stale stock.
 
-Only what does not change when an order commits is cached: the ordered product ids of one page
-of a search, a rendered search page without its quantities, and suggestions. Quantities are
-always read live for the page's ids, and searches filtered by ``in_stock`` are not cached at
-all. Each entry records the catalog version it was computed under, which product and category
-writes bump, so catalog edits show up at once too; bulk loads that bypass signals are covered by
-the TTL (``SEARCH_CACHE_TTL``). The version and the entry are read together in one MGET, so a
-hit costs one cache round trip; a search response read in the last second
-(``SEARCH_PROCESS_CACHE_MS``) is reused by the process without one (``RecentEntries``), so a
-catalog edit made through another process can take that long to show.
+One layer: responses, keyed by their query string (storefront.search.api). Only what does not
+change when an order commits is cached: a rendered search page without its quantities, and
+suggestions. Quantities are always read live for the page's ids, and searches filtered by
+``in_stock`` are not cached at all (``cacheable``, the one place that rule is written). Each
+entry records the catalog version it was computed under, which product and category writes bump,
+so catalog edits show up at once too; bulk loads that bypass signals are covered by the TTL
+(``SEARCH_CACHE_TTL``). The version and the entry are read together in one MGET, so a hit costs
+one cache round trip; a search response read in the last second (``SEARCH_PROCESS_CACHE_MS``) is
+reused by the process without one (``RecentEntries``), so a catalog edit made through another
+process can take that long to show.
 
-A cache that is down or failing only costs speed: every error is logged and the caller
-computes the value itself.
+A cache that is down or failing only costs speed: every error is logged and the caller computes
+the value itself.
 """
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -63,14 +63,16 @@ class Lookup(NamedTuple):
     version: int | None  # the current catalog version, when the cache knows it
 
 
-def cache_key(namespace: str, params: Mapping[str, Any]) -> str:
-    canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
-    return text_key(namespace, canonical)
-
-
 def text_key(namespace: str, text: str) -> str:
     """The key of an entry computed from ``text`` alone (a query string as sent)."""
     return f"search:{namespace}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def cacheable(*, in_stock: bool) -> bool:
+    """Whether a search's response may be stored. A stock filter decides which products are on
+    the page, and it must see every order the moment it commits, so in_stock is never cached;
+    every other response is (its `store_quantity` is read live on each hit)."""
+    return not in_stock
 
 
 def lookup(key: str) -> Lookup:
@@ -144,17 +146,3 @@ class RecentEntries:
 
 # Search responses (storefront.search.api), whose hits then read only the live stock.
 recent_responses = RecentEntries()
-
-
-def get_or_compute(namespace: str, params: Mapping[str, Any], compute: Callable[[], T]) -> T:
-    """The cached value for ``params``, or ``compute()`` (stored for next time)."""
-    try:
-        found = lookup(cache_key(namespace, params))
-    except Exception:
-        logger.warning("search cache unavailable; answering uncached", exc_info=True)
-        return compute()
-    if found.value is not None:
-        return found.value
-    value = compute()
-    remember(found, value)
-    return value

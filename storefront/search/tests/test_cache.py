@@ -207,7 +207,8 @@ def test_search_keys_live_in_redis(api_client, search_catalog):
     get_json(api_client, SEARCH, {"q": "pro"})
     assert cache.get(CATALOG_VERSION_KEY) is not None
     redis = get_redis_connection()  # the cache's own client
-    assert redis.keys("*search:products:*")
+    assert redis.keys("*search:products-response:*")
+    assert not redis.keys("*search:products:*")  # the one layer: no page-id entries
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ With sequential scans priced out, a plan that still avoids the index would mean 
 expression no longer matches the SQL Django emits.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from storefront.search.selectors import product_rows, product_search_queryset, suggestion_queries
+from storefront.search.selectors import product_rows, product_search, suggestion_queries
 
 
 @pytest.fixture
@@ -35,23 +38,40 @@ def plan(queryset) -> str:
     return queryset.explain()
 
 
-def test_q_uses_the_title_and_description_trigram_indexes(no_seqscan):
-    text = plan(product_search_queryset(q="pro").values_list("id", flat=True)[:21])
-    assert "product_title_upper_trgm_idx" in text
-    assert "product_description_upper_trgm_idx" in text
-
-
-def test_typo_fallback_uses_the_title_trigram_index(no_seqscan):
+def plans_of_search(**params) -> list[str]:
+    """The plan of every query a search runs, in order."""
+    with CaptureQueriesContext(connection) as queries:
+        product_search(**params)
+    plans = []
     with connection.cursor() as cursor:
-        # With sequential scans off, a small table's planner prefers a full B-tree scan over
-        # title; dropping them (rolled back with the test) leaves the trigram index to prove.
+        for query in queries.captured_queries:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def test_relevance_tiers_are_ranges_of_the_term_index_in_result_order(no_seqscan):
+    tiers = [
+        text
+        for text in plans_of_search(q="pro", min_price=Decimal("10"))
+        if "search_term" in text and "catalog_product_pkey" not in text
+    ]
+    assert tiers  # the page was filled from the term index
+    for text in tiers:
+        assert "search_term_range_idx" in text
+        assert "(term >= 'PRO'::text) AND (term < 'PRP'::text)" in text
+        assert "Sort" not in text  # the index yields the tier's order: it stops after a page
+
+
+def test_substring_tiers_use_the_title_and_description_trigram_indexes(no_seqscan):
+    with connection.cursor() as cursor:
+        # A walk of the title B-tree is the other plan; without it the trigram indexes remain.
         cursor.execute(
             "DROP INDEX product_title_id_idx, product_category_title_idx, product_title_upper_c_idx"
         )
-    text = plan(product_search_queryset(q="lptop", similar=True).values_list("id", flat=True))
-    # Whole-title similarity (`%`) and word similarity (`%>`) are both index conditions.
-    assert "Index Cond: (upper((title)::text) % 'LPTOP'::text)" in text
-    assert "Index Cond: (upper((title)::text) %> 'LPTOP'::text)" in text
+    text = "\n".join(plans_of_search(q="rand"))  # in descriptions only: every tier is read
+    assert "product_title_upper_trgm_idx" in text
+    assert "product_description_upper_trgm_idx" in text
 
 
 def test_suggest_prefix_is_an_index_range(no_seqscan):
@@ -61,12 +81,24 @@ def test_suggest_prefix_is_an_index_range(no_seqscan):
     assert "Index Cond" in text
 
 
-def test_in_stock_uses_the_partial_inventory_index(no_seqscan):
-    queryset = product_search_queryset(in_stock=True).values_list("id", flat=True)
+def test_in_stock_probes_the_partial_inventory_index(no_seqscan, catalog_factory):
+    stores = [catalog_factory.store(f"Store {number}") for number in range(20)]
     with connection.cursor() as cursor:
+        # Twenty stores each stock every product, one row in ten sold out.
+        cursor.execute(
+            """
+            INSERT INTO stores_inventory (store_id, product_id, quantity, updated_at,
+                                          product_title_key)
+            SELECT s.id, p.id, (p.id + s.id) %% 10, now(), ''
+            FROM catalog_product p CROSS JOIN stores_store s WHERE s.id = ANY(%s)
+            """,
+            [[store.pk for store in stores]],
+        )
+        cursor.execute("ANALYZE stores_inventory")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
-    assert "inventory_in_stock_idx" in plan(queryset[:21])
+    text = "\n".join(plans_of_search(q="pro", store_id=stores[0].pk, in_stock=True))
+    assert "inventory_in_stock_idx" in text
 
 
 def test_store_quantity_reads_inventory_by_index(no_seqscan):

@@ -1,0 +1,169 @@
+"""Ranking and matching of every query shape, on PostgreSQL with the search tables' triggers."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from storefront.catalog.models import Product
+from storefront.inventory.models import Inventory
+from storefront.search.models import SearchTerm
+from storefront.search.selectors import product_search
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(**params) -> list[str]:
+    return [product.title for product in product_search(**params).results]
+
+
+@pytest.fixture
+def mice(catalog_factory):
+    f = catalog_factory
+    return {
+        "phrase": f.product("Wireless Mouse K12", price="30.00"),
+        "phrase_later": f.product("Ultra Wireless Mouse A1", price="40.00"),
+        "reversed": f.product("Mouse Wireless Edition", price="20.00"),
+        "apart": f.product("Wireless Gaming Mouse", price="50.00"),
+        "one_word": f.product("Wireless Keyboard", price="25.00"),
+        "in_description": f.product("Desk Set", price="60.00", description="A wireless mouse."),
+        "substring": f.product("Mousepad Wirelessly Charging", price="15.00"),
+    }
+
+
+def test_several_words_all_count_phrase_first_then_any_order(mice):
+    assert titles(q="wireless mouse") == [
+        "Wireless Mouse K12",  # the title starts with the phrase
+        "Ultra Wireless Mouse A1",  # a later word starts it
+        "Mouse Wireless Edition",  # the words in another order
+        "Mousepad Wirelessly Charging",  # every word in the title (as substrings), by title
+        "Wireless Gaming Mouse",
+        "Desk Set",  # every word somewhere, the description included
+    ]
+
+
+def test_a_word_matches_as_a_prefix_of_a_title_word(mice):
+    assert titles(q="wirel mou")[:3] == [
+        "Wireless Mouse K12", "Ultra Wireless Mouse A1", "Mouse Wireless Edition",
+    ]  # fmt: skip
+
+
+def test_punctuation_and_case_do_not_matter(catalog_factory):
+    catalog_factory.product("T-Shirt, Blue")
+    catalog_factory.product("Shirt Box")
+    # The phrase first; "Shirt Box" holds both words as substrings ("T" in "SHIRT").
+    assert titles(q="t shirt") == ["T-Shirt, Blue", "Shirt Box"]
+    assert titles(q="T-SHIRT blue") == ["T-Shirt, Blue"]
+
+
+def test_ties_within_a_tier_are_stable_by_term_then_id(catalog_factory):
+    second = catalog_factory.product("Pro Lamp")
+    first = catalog_factory.product("Pro Lamp")
+    catalog_factory.product("Pro Alpha")
+    page = product_search(q="pro lamp")
+    assert [p.pk for p in page.results] == sorted([first.pk, second.pk])
+    assert titles(q="pro") == ["Pro Alpha", "Pro Lamp", "Pro Lamp"]
+
+
+def test_every_filter_applies_within_every_tier(mice, catalog_factory):
+    store = catalog_factory.store()
+    for key in ("phrase", "reversed", "in_description"):
+        catalog_factory.stock(store, mice[key], 2)
+    catalog_factory.stock(store, mice["phrase_later"], 0)
+    found = titles(q="wireless mouse", store_id=store.pk, in_stock=True, max_price=Decimal("30"))
+    assert found == ["Wireless Mouse K12", "Mouse Wireless Edition"]
+
+
+def test_in_stock_is_exact_after_a_stock_change(mice, catalog_factory):
+    store = catalog_factory.store()
+    row = catalog_factory.stock(store, mice["phrase"], 1)
+    assert titles(q="wireless", store_id=store.pk, in_stock=True) == ["Wireless Mouse K12"]
+    Inventory.objects.filter(pk=row.pk).update(quantity=0)
+    assert titles(q="wireless", store_id=store.pk, in_stock=True) == []
+
+
+def test_pages_continue_across_tiers_without_repeats(mice):
+    seen, page = [], 1
+    while True:
+        result = product_search(q="wireless", page=page, page_size=2)
+        seen += [p.title for p in result.results]
+        if not result.has_next:
+            break
+        page += 1
+    assert seen == titles(q="wireless", page_size=20)
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_typo_correction_per_word(mice):
+    page = product_search(q="wirelss mouse")
+    assert page.fuzzy is True
+    assert [p.title for p in page.results][:2] == ["Wireless Mouse K12", "Ultra Wireless Mouse A1"]
+
+
+def test_no_typo_fallback_when_the_filters_exclude_a_known_word(mice):
+    page = product_search(q="wireless", min_price=Decimal("1000"))
+    assert (page.results, page.fuzzy) == ([], True)
+
+
+@pytest.mark.parametrize("ordering", ["price", "-price", "newest", "title"])
+def test_explicit_orderings_with_several_words(mice, ordering):
+    expected = Product.objects.filter(
+        pk__in=[m.pk for key, m in mice.items() if key != "one_word"]
+    ).order_by(*{"price": ("price", "id"), "-price": ("-price", "-id"),
+                 "newest": ("-created_at", "-id"), "title": ("title", "id")}[ordering])  # fmt: skip
+    assert titles(q="wireless mouse", ordering=ordering) == [p.title for p in expected]
+
+
+def terms_of(product: Product) -> list[tuple[int, str]]:
+    return sorted(SearchTerm.objects.filter(product=product).values_list("source", "term"))
+
+
+def test_triggers_keep_the_terms_equal_to_the_catalog(catalog_factory):
+    product = catalog_factory.product("Smart Lamp", price="10.00")
+    product_id = product.pk
+    assert terms_of(product_id) == [
+        (1, "SMART LAMP"), (2, "LAMP"), (3, "LAMP|SMART LAMP"), (3, "SMART|SMART LAMP"),
+    ]  # fmt: skip
+    Product.objects.filter(pk=product.pk).update(title="Eco Desk-Lamp", price=Decimal("12.00"))
+    assert terms_of(product_id) == [
+        (1, "ECO DESK LAMP"), (2, "DESK LAMP"), (2, "LAMP"),
+        (3, "DESK|ECO DESK LAMP"), (3, "ECO|ECO DESK LAMP"), (3, "LAMP|ECO DESK LAMP"),
+    ]  # fmt: skip
+    assert set(
+        SearchTerm.objects.filter(product_id=product_id).values_list("price", flat=True)
+    ) == {Decimal("12.00")}
+    assert titles(q="desk lamp") == ["Eco Desk-Lamp"]
+    product.delete()
+    assert terms_of(product_id) == []
+
+
+def test_rows_written_without_the_orm_are_indexed(catalog_factory):
+    category = catalog_factory.category()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalog_product (title, description, price, category_id, created_at,"
+            " updated_at) VALUES ('Raw Kettle', '', 5, %s, now(), now())",
+            [category.pk],
+        )
+    assert titles(q="kettle") == ["Raw Kettle"]
+
+
+def test_one_word_by_title_merges_title_words_and_descriptions(mice, catalog_factory):
+    catalog_factory.product("aardvark wireless-Charger", price="5.00")
+    assert titles(q="wireless", ordering="title") == [
+        "aardvark wireless-Charger",  # case and punctuation ignored
+        "Desk Set",  # "wireless" only in its description
+        "Mouse Wireless Edition",
+        "Mousepad Wirelessly Charging",  # inside a longer word
+        "Ultra Wireless Mouse A1",
+        "Wireless Gaming Mouse",
+        "Wireless Keyboard",
+        "Wireless Mouse K12",
+    ]
+    page = product_search(q="wireless", ordering="title", page=2, page_size=3)
+    assert [p.title for p in page.results] == [
+        "Mousepad Wirelessly Charging", "Ultra Wireless Mouse A1", "Wireless Gaming Mouse",
+    ]  # fmt: skip
+    assert titles(q="wireless", ordering="title", max_price=Decimal("20")) == [
+        "aardvark wireless-Charger", "Mouse Wireless Edition", "Mousepad Wirelessly Charging",
+    ]  # fmt: skip
