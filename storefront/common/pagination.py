@@ -7,6 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from storefront.common.errors import error_example, error_response
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=N&page_size=M`, page size capped so nobody can ask for the whole table."""
@@ -42,7 +44,7 @@ class KeysetPagination(pagination.CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.page_size
         if not raw.isdigit() or int(raw) < 1:
             raise ValidationError({self.page_size_query_param: ["A positive integer is required."]})
@@ -73,3 +75,15 @@ class KeysetPagination(pagination.CursorPagination):
             **response["properties"],
         }
         return response
+
+
+# The documented 400 of an endpoint paged by KeysetPagination.
+KEYSET_PAGING_ERROR = error_response(
+    "Invalid `cursor` or `page_size`.",
+    error_example(
+        "Bad page size",
+        "invalid",
+        "The request is invalid.",
+        {"page_size": ["A positive integer is required."]},
+    ),
+)

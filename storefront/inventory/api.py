@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from storefront.common.errors import error_example, error_response
-from storefront.common.pagination import KeysetPagination
+from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
 from storefront.inventory.models import Inventory
 from storefront.inventory.selectors import inventory_list
 from storefront.stores.selectors import store_exists
@@ -39,7 +39,7 @@ class StoreInventoryListApi(generics.ListAPIView):
         summary="A store's stock, alphabetical by product title (public)",
         responses={
             200: OutputSerializer(many=True),
-            400: error_response("Invalid `cursor` or `page_size`."),
+            400: KEYSET_PAGING_ERROR,
             404: error_response(
                 "Unknown store.",
                 error_example("Unknown store", "not_found", "Store 999 does not exist."),

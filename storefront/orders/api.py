@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.common.errors import error_example, error_response
-from storefront.common.pagination import KeysetPagination
+from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
 from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
@@ -322,7 +322,11 @@ class StoreOrderListApi(generics.ListAPIView):
         operation_id="store_order_list",
         tags=["stores"],
         summary="A store's orders, newest first (its staff or a superuser)",
-        responses={200: OutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
+        responses={
+            200: OutputSerializer(many=True),
+            400: KEYSET_PAGING_ERROR,
+            **error_responses(401, 403, 404),
+        },
         examples=[
             OpenApiExample(
                 "Newest first",

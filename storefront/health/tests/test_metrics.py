@@ -51,6 +51,7 @@ def test_requests_queries_cache_and_throttling_are_counted(client, catalog_facto
     for _ in range(3):
         assert client.get(f"/stores/{store.pk}/inventory/").status_code == 200
     assert client.get("/stores/999999/inventory/").status_code == 404
+    assert client.get("/api/search/products/?q=pro").status_code == 200  # reads the cache
     assert client.get("/api/search/suggest/?q=pro").status_code == 200
     assert client.get("/api/search/suggest/?q=pro").status_code == 429
     after = scraped(client)

@@ -48,7 +48,10 @@ def test_unknown_store_is_404(api_client, store):
     assert response.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("params", [{"cursor": "zzz"}, {"page_size": "-1"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"cursor": "zzz"}, {"page_size": "-1"}, {"page_size": "abc"}, {"page_size": ""}],
+)
 def test_invalid_paging_parameters_are_400(api_client, store, params):
     response = api_client.get(f"/stores/{store.pk}/inventory/", params)
     assert response.status_code == 400
