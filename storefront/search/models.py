@@ -1,4 +1,5 @@
-"""The search app's own index of the catalog, kept in sync by database triggers (migration 0001).
+"""The search app's own index of the catalog, kept in sync by database triggers
+(sql/search_index.sql).
 
 Why triggers on the catalog's table rather than signals: products are written by paths that run
 no model signals (``seed_data``'s COPY, ``QuerySet.update()``, raw SQL in tooling and tests), and

@@ -156,7 +156,7 @@ def product_suggest(*, q: str) -> list[Suggestion]:
 
 def query_words(q: str) -> list[str]:
     """`q` as the catalog's terms are written: PostgreSQL's own upper case and word split
-    (search_normalize, search migration 0002), so a query and a title are normalized alike.
+    (search_normalize, sql/search_index.sql), so a query and a title are normalized alike.
     A query of no letters or digits ("%", "-") is kept whole: a literal substring."""
     if not q:
         return []

@@ -11,6 +11,18 @@ SQL_FILES = [
     ("inventory", "stock.sql", ["inventory_lock", "inventory_take", "inventory_return"]),
     ("notifications", "outbox.sql", ["notifications_order_email_enqueue"]),
     ("orders", "orders_place.sql", ["orders_place"]),
+    (
+        "search",
+        "search_index.sql",
+        [
+            "search_normalize",
+            "search_index_words",
+            "search_index_word_titles",
+            "search_index_products",
+            "search_products_changed",
+            "search_products_truncated",
+        ],
+    ),
 ]
 
 
