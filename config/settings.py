@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "storefront.common.negotiation.ContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "storefront.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "storefront.common.errors.api_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "storefront.common.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "storefront.common.pagination.KeysetPagination",
     "PAGE_SIZE": 20,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -10,18 +10,6 @@ from rest_framework.settings import api_settings
 from storefront.common.errors import error_example, error_response
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=N&page_size=M`, page size capped so nobody can ask for the whole table."""
-
-    page_size_query_param = "page_size"
-
-    # Read at request time so tests can override the setting. DRF only reads it: a property
-    # will do, where the stubs declare a writable attribute.
-    @property
-    def max_page_size(self) -> int:  # type: ignore[override]
-        return settings.MAX_PAGE_SIZE
-
-
 class KeysetPagination(pagination.CursorPagination):
     """`?cursor=...&page_size=M`: each page continues from the last row of the one before
     (``WHERE key > last ORDER BY key LIMIT M``), so the deepest page reads what the first reads.
