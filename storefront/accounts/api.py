@@ -1,5 +1,4 @@
 import hashlib
-import logging
 from functools import cached_property
 
 from django.conf import settings
@@ -18,10 +17,8 @@ from storefront.common.ratelimit import (
     RateLimitedApi,
     Verdict,
     client_address,
-    rate_limit_hit,
+    rate_limit_hit_or_allow,
 )
-
-logger = logging.getLogger(__name__)
 
 
 class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
@@ -80,19 +77,22 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
         ],
     )
     def post(self, request: Request, *args: object, **kwargs: object) -> Response:
-        self.client_verdict = _counted(
+        self.client_verdict = rate_limit_hit_or_allow(
+            "login",
             f"ratelimit:login:client:{client_address(request)}",
             RateLimit(settings.LOGIN_CLIENT_RATE_LIMIT, settings.LOGIN_CLIENT_RATE_WINDOW),
         )
         if self.client_verdict is not None and not self.client_verdict.allowed:
             raise Throttled(wait=self.client_verdict.reset)
-        failures = _counted(self.failures_key, self.failure_rate, count=False)
+        failures = rate_limit_hit_or_allow(
+            "login", self.failures_key, self.failure_rate, count=False
+        )
         if failures is not None and not failures.allowed:
             raise Throttled(wait=failures.reset)
         try:
             return super().post(request, *args, **kwargs)
         except ValidationError:
-            _counted(self.failures_key, self.failure_rate)
+            rate_limit_hit_or_allow("login", self.failures_key, self.failure_rate)
             raise
 
     def announced_limit(self) -> Verdict | None:
@@ -107,11 +107,3 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
     @property
     def failure_rate(self) -> RateLimit:
         return RateLimit(settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW)
-
-
-def _counted(key: str, rate: RateLimit, *, count: bool = True) -> Verdict | None:
-    try:
-        return rate_limit_hit(key, rate, count=count)
-    except Exception:
-        logger.warning("login rate limit unavailable; allowing the attempt", exc_info=True)
-        return None

@@ -12,6 +12,7 @@ runs on the cache's own Redis client (`django_redis.get_redis_connection`).
 """
 
 import functools
+import logging
 import math
 import uuid
 from collections.abc import Sequence
@@ -27,6 +28,8 @@ from redis.commands.core import Script
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
 
 # KEYS[1]: the log; KEYS[2..]: cache entries to read along.
 # ARGV: window (ms), limit, cost (1: record this request if there is room; 0: only look), member.
@@ -116,6 +119,19 @@ class RateLimitedApi(APIView):
             response["RateLimit-Remaining"] = str(verdict.remaining)
             response["RateLimit-Reset"] = str(verdict.reset)
         return response
+
+
+def rate_limit_hit_or_allow(
+    name: str, key: str, rate: RateLimit, *, count: bool = True, also_get: Sequence[str] = ()
+) -> Verdict | None:
+    """`rate_limit_hit`, failing open: None when Redis cannot count (logged under the limit's
+    `name`), and the caller lets the request through. A limit must never take an endpoint
+    down with Redis."""
+    try:
+        return rate_limit_hit(key, rate, count=count, also_get=also_get)
+    except Exception:
+        logger.warning("%s rate limit unavailable; allowing request", name, exc_info=True)
+        return None
 
 
 def client_address(request: HttpRequest) -> str:

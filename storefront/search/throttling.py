@@ -5,7 +5,6 @@ trip also reads the cached response the request may be answered with. A failing 
 blocks autocomplete: the request is allowed and the failure logged.
 """
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,9 +12,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from storefront.common.ratelimit import RateLimit, Verdict, client_address, rate_limit_hit
-
-logger = logging.getLogger(__name__)
+from storefront.common.ratelimit import RateLimit, Verdict, client_address, rate_limit_hit_or_allow
 
 
 class SuggestRateThrottle(BaseThrottle):
@@ -40,12 +37,8 @@ class SuggestRateThrottle(BaseThrottle):
     def allow_request(self, request: Request, view: object) -> bool:
         rate = RateLimit(limit=settings.SUGGEST_RATE_LIMIT, window=settings.SUGGEST_RATE_WINDOW)
         key = f"ratelimit:suggest:{self.client_ident(request)}"
-        try:
-            self.verdict = rate_limit_hit(key, rate, also_get=self.also_get)
-        except Exception:
-            logger.warning("suggest rate limit unavailable; allowing request", exc_info=True)
-            return True
-        return self.verdict.allowed
+        self.verdict = rate_limit_hit_or_allow("suggest", key, rate, also_get=self.also_get)
+        return self.verdict is None or self.verdict.allowed
 
     @staticmethod
     def client_ident(request: Request) -> str:
