@@ -268,9 +268,6 @@ ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1_000_000)
 # hourly, and a retry after that places a new order.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 SEARCH_CACHE_TTL = env_int("SEARCH_CACHE_TTL", 60)
-# How long a web process reuses a cached search page it read from Redis without asking again:
-# a catalog edit made through another process shows after this long at most (stock is live).
-SEARCH_PROCESS_CACHE_MS = env_int("SEARCH_PROCESS_CACHE_MS", 1000)
 # Deepest page of search results (OFFSET cost grows with it); narrow the query instead.
 SEARCH_MAX_PAGE = env_int("SEARCH_MAX_PAGE", 500)
 SUGGEST_RATE_LIMIT = env_int("SUGGEST_RATE_LIMIT", 20)

@@ -1,10 +1,8 @@
-import json
-import logging
-from typing import NamedTuple
-from urllib.parse import urlsplit
+"""The search and suggest endpoints: validate, call the service, render through DRF."""
+
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -12,7 +10,6 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -22,19 +19,22 @@ from rest_framework.views import APIView
 from storefront.catalog.selectors import category_get_by_reference
 from storefront.common.errors import error_response
 from storefront.common.ratelimit import RateLimitedApi, Verdict
-from storefront.inventory.selectors import store_quantities
-from storefront.search import cache as search_cache
-from storefront.search.selectors import ORDERINGS, product_search, product_suggest
+from storefront.search.selectors import COUNT_EXACT_UP_TO, FACETS, ORDERINGS, SearchQuery
+from storefront.search.services import search_page, suggestions
 from storefront.search.throttling import SuggestRateThrottle
-from storefront.stores.selectors import store_exists
-
-logger = logging.getLogger(__name__)
 
 QUERY_MAX_LENGTH = 100
+BIGINT_MAX = 2**63 - 1
 SUGGEST_MIN_LENGTH = 3
-# Cached responses, keyed by the query string as sent (_response_key).
-SEARCH_RESPONSES = "products-response"
-SUGGEST_RESPONSES = "suggest-response"
+
+# The relevance tiers as sql/search.sql (search_tier_sql) defines them and docs/search.md
+# tabulates them.
+RELEVANCE = (
+    "Ranked in tiers: (1) the title starts with the words in the order typed, each the start of "
+    "a title word; (2) a later title word does; (3) every word starts some title word; (4) every "
+    "word is in the title; (5) the other matches (a word only in the description). Within a "
+    "tier, and for `ordering=title`, title order: the normalized title, then the id."
+)
 
 
 def strict_query_params(request: Request) -> dict[str, str]:
@@ -59,25 +59,89 @@ class TrueFalseField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "string", "example": "category,price"})
+class FacetListField(serializers.Field):
+    """A comma-separated list of facet names."""
+
+    default_error_messages = {"invalid": f"Comma-separated names among: {', '.join(FACETS)}."}
+
+    def to_internal_value(self, data: object) -> tuple[str, ...]:
+        names = [name.strip() for name in str(data).split(",")]
+        if not set(names) <= set(FACETS):
+            self.fail("invalid")
+        return tuple(name for name in FACETS if name in names)
+
+    def to_representation(self, value: tuple[str, ...]) -> str:
+        return ",".join(value)
+
+
 class ProductResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
-    category = serializers.CharField(source="category.name")
-    # required=False: products without the annotation (no store_id) omit the key entirely.
+    category = serializers.CharField()
+    # required=False: rows without the key (no store_id) omit it entirely.
     store_quantity = serializers.IntegerField(
-        required=False, help_text="Present only when `store_id` is given."
+        required=False, help_text="Present only when `store_id` is given; read live."
     )
 
 
+class CategoryFacetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+# "from" is a keyword: the fields are declared by name.
+PriceBucketSerializer = type(
+    "PriceBucketSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.DecimalField(max_digits=14, decimal_places=2),
+        "to": serializers.DecimalField(
+            max_digits=14, decimal_places=2, help_text="Exclusive upper bound."
+        ),
+        "count": serializers.IntegerField(),
+    },
+)
+
+
+class PriceFacetSerializer(serializers.Serializer):
+    min = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    max = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
+    buckets = PriceBucketSerializer(
+        many=True,
+        help_text="Equal widths: the smallest of 1, 2 or 5 times a power of ten (at least 1) "
+        "that covers min..max in at most 10 buckets.",
+    )
+
+
+class FacetsSerializer(serializers.Serializer):
+    category = CategoryFacetSerializer(
+        many=True,
+        required=False,
+        help_text="Counted with every filter but `category` (disjunctive), by descending count.",
+    )
+    price = PriceFacetSerializer(required=False)
+
+
 class ProductSearchPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text=f"Matches: exact up to {COUNT_EXACT_UP_TO:,}, estimated above (within 10%)."
+    )
+    count_exact = serializers.BooleanField()
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     has_next = serializers.BooleanField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     fuzzy = serializers.BooleanField(
-        help_text="True when nothing matched `q` and these are similar titles (typo tolerance)."
+        help_text="True when nothing matched `q`; the results then match its words corrected to "
+        "the most similar catalog words (typo tolerance)."
+    )
+    facets = FacetsSerializer(required=False, help_text="Present when `facets` is given.")
+    facets_exact = serializers.BooleanField(
+        required=False, help_text="Present with `facets`: false when they were estimated."
     )
     results = ProductResultSerializer(many=True)
 
@@ -89,62 +153,6 @@ class SuggestionSerializer(serializers.Serializer):
 
 class SuggestionListSerializer(serializers.Serializer):
     results = SuggestionSerializer(many=True)
-
-
-def json_text(data: object) -> str:
-    """`data` as the text DRF's JSONRenderer writes: compact, non-ASCII as is, and U+2028/U+2029
-    escaped so that the output is also valid JavaScript. `data` holds only JSON-native values
-    (strings, ints, booleans, None, lists, dicts)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def json_response(request: Request, body: bytes) -> HttpResponse:
-    """`body` (UTF-8 of `json_text`) answered without a `Response`'s renderer machinery (a visible
-    share of a cache hit's CPU). Content negotiation has already run in `initial()`: any other
-    outcome (the browsable API under DEBUG, `; indent=` pretty printing) takes DRF's path."""
-    if request.accepted_media_type != JSONRenderer.media_type:
-        return Response(json.loads(body))
-    return HttpResponse(body, content_type=JSONRenderer.media_type)
-
-
-class RenderedPage(NamedTuple):
-    """A search response as cached: its JSON, less what every request adds, namely the scheme,
-    host and path of the `next` and `previous` links (they follow the request) and each result's
-    `store_quantity` (read live)."""
-
-    store_id: int | None
-    ids: list[int]
-    rows: list[str]  # each result's JSON object without `store_quantity` and the closing brace
-    page: int
-    page_size: int
-    has_next: bool
-    next_query: str | None  # the links' query strings, as DRF's replace_query_param writes them
-    previous_query: str | None
-    fuzzy: bool
-
-    def body(self, url: str, quantities: dict[int, int] | None) -> bytes:
-        """The response for the request URL `url` (without its query), with `quantities` when
-        the page has a store."""
-        head = json_text(
-            {
-                "page": self.page,
-                "page_size": self.page_size,
-                "has_next": self.has_next,
-                "next": self.next_query and f"{url}?{self.next_query}",
-                "previous": self.previous_query and f"{url}?{self.previous_query}",
-                "fuzzy": self.fuzzy,
-            }
-        )
-        if quantities is None:
-            results = [f"{row}}}" for row in self.rows]
-        else:
-            results = [
-                f'{row},"store_quantity":{quantities.get(product_id, 0)}}}'
-                for product_id, row in zip(self.ids, self.rows, strict=True)
-            ]
-        # The results go where the head's closing brace was.
-        return f'{head[:-1]},"results":[{",".join(results)}]}}'.encode()
 
 
 class ProductSearchApi(APIView):
@@ -165,6 +173,7 @@ class ProductSearchApi(APIView):
         store_id = serializers.IntegerField(
             required=False,
             min_value=1,
+            max_value=BIGINT_MAX,
             help_text="Adds each product's quantity in this store as `store_quantity`.",
         )
         in_stock = TrueFalseField(
@@ -180,17 +189,15 @@ class ProductSearchApi(APIView):
         page_size = serializers.IntegerField(
             required=False, min_value=1, help_text="Capped at MAX_PAGE_SIZE."
         )
+        facets = FacetListField(
+            required=False, help_text="`category`, `price` or both, comma-separated."
+        )
 
         def validate_category(self, value: str) -> int:
             category = category_get_by_reference(reference=value)
             if category is None:
                 raise serializers.ValidationError("Unknown category.")
             return category.pk
-
-        def validate_store_id(self, value: int) -> int:
-            if not store_exists(store_id=value):
-                raise serializers.ValidationError("Unknown store.")
-            return value
 
         def validate_page(self, value: int) -> int:
             # Deep OFFSETs cost as much as reading every row before them; refine the query.
@@ -215,10 +222,11 @@ class ProductSearchApi(APIView):
         operation_id="search_products",
         summary="Search products",
         description=(
-            "Case-insensitive substring search over titles and descriptions, ranked exact title > "
-            "title prefix > word prefix > other title match > description match, then title. "
-            "Filters combine. Pages carry `has_next` instead of a total count. `store_quantity` "
-            "is present only when `store_id` is given, and always read live (never cached)."
+            "A product matches when every word of `q` is in its title or description; accents, "
+            f"case and punctuation are ignored (`cafe` finds `Café`). {RELEVANCE} Filters "
+            "combine. `count` is exact up to 10,000 matches (`count_exact`), estimated above. "
+            "`store_quantity` is present only when `store_id` is given, and always read live "
+            "(never cached); `in_stock` is exact at commit."
         ),
         tags=["search"],
         parameters=[InputSerializer],
@@ -228,15 +236,26 @@ class ProductSearchApi(APIView):
         },
         examples=[
             OpenApiExample(
-                "Search with store stock",
+                "Search with store stock and facets",
                 response_only=True,
                 value={
+                    "count": 1234,
+                    "count_exact": True,
                     "page": 1,
                     "page_size": 20,
                     "has_next": True,
                     "next": "http://api.example/api/search/products/?q=pro&store_id=1&page=2",
                     "previous": None,
                     "fuzzy": False,
+                    "facets": {
+                        "category": [{"id": 3, "name": "Electronics", "count": 1234}],
+                        "price": {
+                            "min": "1.00",
+                            "max": "999.00",
+                            "buckets": [{"from": "0.00", "to": "100.00", "count": 120}],
+                        },
+                    },
+                    "facets_exact": True,
                     "results": [
                         {
                             "id": 42,
@@ -262,90 +281,30 @@ class ProductSearchApi(APIView):
             ),
         ],
     )
-    def get(self, request: Request) -> HttpResponse:
-        cached = _response_lookup(request)
-        body = _cached_response(request, cached) or self.search(request, cached)
-        return json_response(request, body)
-
-    def search(self, request: Request, cached: search_cache.Lookup | None) -> bytes:
-        """Validates and runs the search; caches its response, less its stock, under `cached`."""
+    def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
-        found = product_search(**params.validated_data)
-        rows = ProductResultSerializer(found.results, many=True).data
-        store_id = params.validated_data.get("store_id")
+        found = search_page(SearchQuery(**params.validated_data))
+        if not found.store_exists and found.query.store_id is not None:
+            # Checked by the query that reads the page's stock, not by one of its own.
+            raise serializers.ValidationError({"store_id": ["Unknown store."]})
         url = request.build_absolute_uri()
-        page = RenderedPage(
-            store_id=store_id,
-            ids=[row["id"] for row in rows],
-            rows=[json_text(_without_stock(row))[:-1] for row in rows],
-            page=found.page,
-            page_size=found.page_size,
-            has_next=found.has_next,
-            next_query=_link_query(url, found.page + 1) if found.has_next else None,
-            previous_query=_link_query(url, found.page - 1) if found.page > 1 else None,
-            fuzzy=found.fuzzy,
-        )
-        in_stock = params.validated_data.get("in_stock", False)
-        if cached is not None and search_cache.cacheable(in_stock=in_stock):
-            search_cache.remember(cached, page)
-        quantities = None
-        if store_id is not None:
-            quantities = {row["id"]: row["store_quantity"] for row in rows}
-        return page.body(_without_query(url), quantities)
-
-
-def _response_key(namespace: str, request: HttpRequest) -> str:
-    """Cached responses are keyed by the query string as sent, as an HTTP cache keys them.
-
-    A hit then needs no parsing, and the query part of a search's links is cached with it. A
-    response is stored only for a query that passed validation, so a hit also skips validation
-    (and for a search its category and store queries); a query spelt differently is stored
-    once per spelling, its results still cached by the validated parameters (selectors).
-    """
-    return search_cache.text_key(namespace, request.META.get("QUERY_STRING", ""))
-
-
-def _response_lookup(request: HttpRequest) -> search_cache.Lookup | None:
-    """The cached search response to this request, or None when the cache is down."""
-    key = _response_key(SEARCH_RESPONSES, request)
-    recent = search_cache.recent_responses.get(key)
-    if recent is not None:
-        return recent
-    try:
-        found = search_cache.lookup(key)
-    except Exception:
-        logger.warning("search cache unavailable; answering uncached", exc_info=True)
-        return None
-    search_cache.recent_responses.keep(found)
-    return found
-
-
-def _cached_response(request: HttpRequest, cached: search_cache.Lookup | None) -> bytes | None:
-    """The cached response with today's `store_quantity`, read in one query that also confirms
-    the store still exists (None when it was deleted: a fresh search then reports it)."""
-    page: RenderedPage | None = cached.value if cached else None
-    if page is None:
-        return None
-    quantities = None
-    if page.store_id is not None:
-        quantities = store_quantities(store_id=page.store_id, product_ids=page.ids)
-        if quantities is None:
-            return None
-    return page.body(_without_query(request.build_absolute_uri()), quantities)
-
-
-def _link_query(url: str, page: int) -> str:
-    return urlsplit(replace_query_param(url, "page", page)).query
-
-
-def _without_query(url: str) -> str:
-    # build_absolute_uri() escapes a "?" in the path, so the first one starts the query.
-    return url.partition("?")[0]
-
-
-def _without_stock(row: dict) -> dict:
-    return {key: value for key, value in row.items() if key != "store_quantity"}
+        page = found.query.page
+        body: dict[str, Any] = {
+            "count": found.matches.count,
+            "count_exact": found.matches.count_exact,
+            "page": page,
+            "page_size": found.query.page_size,
+            "has_next": found.has_next,
+            "next": replace_query_param(url, "page", page + 1) if found.has_next else None,
+            "previous": replace_query_param(url, "page", page - 1) if page > 1 else None,
+            "fuzzy": found.matches.fuzzy,
+            "results": found.rows,
+        }
+        if found.query.facets:
+            body["facets"] = found.matches.facets
+            body["facets_exact"] = found.matches.facets_exact
+        return Response(ProductSearchPageSerializer(body).data)
 
 
 class ProductSuggestApi(RateLimitedApi):
@@ -362,9 +321,10 @@ class ProductSuggestApi(RateLimitedApi):
         operation_id="search_suggest",
         summary="Autocomplete product titles",
         description=(
-            "Up to 10 distinct titles: those starting with `q` first, then those containing it, "
-            "each group alphabetical (case-insensitive). Rate limited per user, or per client IP "
-            "when anonymous (SUGGEST_RATE_LIMIT per SUGGEST_RATE_WINDOW seconds)."
+            "Up to 10 titles: those starting with `q` first, then those containing it, each "
+            "group in title order; accents, case and punctuation ignored, each title once. Rate "
+            "limited per user, or per client IP when anonymous (SUGGEST_RATE_LIMIT per "
+            "SUGGEST_RATE_WINDOW seconds)."
         ),
         tags=["search"],
         parameters=[InputSerializer],
@@ -413,17 +373,11 @@ class ProductSuggestApi(RateLimitedApi):
             ),
         ],
     )
-    def get(self, request: Request) -> HttpResponse:
-        cached = self.cached
-        if cached.value is not None:
-            return json_response(request, cached.value)
+    def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
-        # Cached suggestions are already the response's plain {"id", "title"} rows.
-        suggestions = product_suggest(q=params.validated_data["q"])
-        body = json_text({"results": suggestions}).encode()
-        search_cache.remember(cached, body)
-        return json_response(request, body)
+        rows = suggestions(params.validated_data["q"])
+        return Response(SuggestionListSerializer({"results": rows}).data)
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [self.throttle]
@@ -433,14 +387,5 @@ class ProductSuggestApi(RateLimitedApi):
 
     @cached_property
     def throttle(self) -> SuggestRateThrottle:
-        """This request's rate limit, whose Redis round trip also reads the cached response."""
-        return SuggestRateThrottle(also_get=search_cache.lookup_keys(self.response_key))
-
-    @cached_property
-    def response_key(self) -> str:
-        return _response_key(SUGGEST_RESPONSES, self.request)
-
-    @property
-    def cached(self) -> search_cache.Lookup:
-        """This request's cached response, as the rate limit's round trip read it."""
-        return search_cache.lookup_in(self.response_key, self.throttle.entries)
+        """This request's rate limit (one per request: it keeps the verdict for the headers)."""
+        return SuggestRateThrottle()

@@ -1,97 +1,67 @@
-"""The search app's own index of the catalog, kept in sync by database triggers
+"""The search app's own copy of the catalog, kept in sync by database triggers
 (sql/search_index.sql).
 
-Why triggers on the catalog's table rather than signals: products are written by paths that run
-no model signals (``seed_data``'s COPY, ``QuerySet.update()``, raw SQL in tooling and tests), and
-a search that misses a product, or finds a deleted one, would be wrong at once rather than slow.
-The same reasoning made the inventory listing's title key a trigger (stores migration 0003).
-Nothing in Python writes these tables.
+Why triggers on the catalog's tables rather than signals: products are written by paths that
+run no model signals (``seed_data``'s COPY, ``QuerySet.update()``, raw SQL in tooling and
+tests), and a search that misses a product, or finds a deleted one, would be wrong at once
+rather than slow. Nothing in Python writes these tables.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 
 
-class TermSource(models.IntegerChoices):
-    """Where a term starts, in ranking order: retrieval reads one source after the other."""
+class SearchDocument(models.Model):
+    """One product as search reads it: its normalized keys (search_normalize: accents removed,
+    upper case, punctuation a space) and the columns it is filtered and ordered by."""
 
-    TITLE_START = 1, "the whole title"
-    TITLE_WORD = 2, "the title from its second or a later word"
-    # Not a relevance tier: the rows that list each word's products in title order.
-    WORD_THEN_TITLE = 3, "a word of the title, WORD_SEPARATOR, the whole title"
-
-
-# Sorts after every character of a normalized word (letters, digits), so that the terms of one
-# word form one range: "MOUSE|" .. and no other word's terms fall inside it.
-WORD_SEPARATOR = "|"
-
-
-class SearchTerm(models.Model):
-    """The normalized title of a product read from one of its words to the end.
-
-    "Pro Wireless Mouse K12" gives ``PRO WIRELESS MOUSE K12`` (TITLE_START), ``WIRELESS MOUSE
-    K12``, ``MOUSE K12`` and ``K12`` (TITLE_WORD), and ``PRO|PRO WIRELESS MOUSE K12``,
-    ``WIRELESS|PRO WIRELESS MOUSE K12`` ... (WORD_THEN_TITLE: a word's products in title order,
-    for ``ordering=title``). A query's phrase that starts a word of a
-    title is then a prefix of one of its terms: one B-tree range (``term LIKE 'MOUSE K%'``,
-    collation "C"), whose entries come out in result order, so the first page stops after a
-    page of rows however many products match. Price and category are copied so that the
-    filters are checked on the index alone.
-    """
-
-    pk = models.CompositePrimaryKey("product_id", "source", "term")
-    product = models.ForeignKey(
+    product = models.OneToOneField(
         "catalog.Product",
-        on_delete=models.DO_NOTHING,  # the triggers delete a product's terms with it
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the triggers delete a product's document with it
         db_constraint=False,
-        db_index=False,  # the primary key starts with it
         related_name="+",
     )
-    source = models.SmallIntegerField(choices=TermSource.choices)
-    term = models.CharField(max_length=200, db_collation="C")
+    title_key = models.TextField(db_collation="C")  # title order, suggestions, relevance tiers
+    text_key = models.TextField(db_collation="C")  # title and description: what a word matches
     price = models.DecimalField(max_digits=10, decimal_places=2)
     category = models.ForeignKey(
         "catalog.Category",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        db_index=False,  # only ever a filter within a term's range
+        db_index=False,  # search_document_category_idx starts with it
         related_name="+",
     )
+    created_at = models.DateTimeField()
+    # 0-99 from a hash of the product id: counts above the exact bound read sample < 10.
+    sample = models.SmallIntegerField()
 
     class Meta:
-        db_table = "search_term"
+        db_table = "search_document"
         indexes = [
-            models.Index(
-                fields=["source", "term", "product"],
-                include=["price", "category"],
-                name="search_term_range_idx",
+            GinIndex(OpClass("text_key", name="gin_trgm_ops"), name="search_document_text_idx"),
+            GinIndex(
+                OpClass("title_key", name="gin_trgm_ops"), name="search_document_title_trgm_idx"
             ),
-            # The same ranges within one category: a category filter no longer walks the
-            # other nine tenths of a broad term's range (the planner picks it when given).
+            models.Index(fields=["title_key", "product"], name="search_document_title_idx"),
             models.Index(
-                fields=["category", "source", "term", "product"],
-                include=["price"],
-                name="search_term_category_idx",
+                fields=["category", "title_key", "product"], name="search_document_category_idx"
             ),
+            models.Index(fields=["price", "product"], name="search_document_price_idx"),
+            models.Index(fields=["-created_at", "-product"], name="search_document_newest_idx"),
+            models.Index(fields=["sample"], name="search_document_sample_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id}: {self.term}"
+        return f"{self.product_id}: {self.title_key}"
 
 
 class SearchWord(models.Model):
-    """Every normalized word of the catalog's titles and descriptions, and where it occurs.
-
-    What a misspelt query word is corrected to (trigram similarity over a few thousand words
-    instead of a million titles), and what tells a search whether a word can match anywhere
-    but at the start of a title word: only then are the substring tiers read. Words are added,
-    never removed: a word no product uses any more only makes a search read a tier that
-    turns out empty.
-    """
+    """Every normalized word of the catalog's titles and descriptions: what a misspelt query
+    word is corrected to (trigram similarity over the vocabulary instead of every product).
+    Words are added, never removed: a word no product uses any more corrects to no match."""
 
     word = models.CharField(max_length=200, primary_key=True, db_collation="C")
-    in_title = models.BooleanField(default=False)
-    in_description = models.BooleanField(default=False)
 
     class Meta:
         db_table = "search_word"
@@ -101,3 +71,18 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class CatalogVersion(models.Model):
+    """One row, moved by the triggers on every catalog write that can change a search answer
+    (search_catalog_changed). Cached answers carry the version they were computed at and are
+    served only while it is current."""
+
+    id = models.SmallIntegerField(primary_key=True)
+    version = models.BigIntegerField()
+
+    class Meta:
+        db_table = "search_catalog"
+
+    def __str__(self) -> str:
+        return str(self.version)

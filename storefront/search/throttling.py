@@ -1,12 +1,8 @@
 """The autocomplete rate limit: SUGGEST_RATE_LIMIT requests in any SUGGEST_RATE_WINDOW seconds.
 
-Counted exactly by storefront.common.ratelimit (a sliding log in one Redis script), whose round
-trip also reads the cached response the request may be answered with. A failing counter never
-blocks autocomplete: the request is allowed and the failure logged.
+Counted exactly by storefront.common.ratelimit (a sliding log in one Redis script). A failing
+counter never blocks autocomplete: the request is allowed and the failure logged.
 """
-
-from collections.abc import Sequence
-from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
@@ -16,20 +12,11 @@ from storefront.common.ratelimit import RateLimit, Verdict, client_address, rate
 
 
 class SuggestRateThrottle(BaseThrottle):
-    """Per user, or per client IP when anonymous.
+    """Per user, or per client IP when anonymous. One instance per request: `verdict` is its
+    count's outcome, for the RateLimit headers (None when the counter failed)."""
 
-    One instance per request, whose count also reads the cache entries `also_get` in the same
-    round trip (`entries`; empty when the counter failed). `verdict` is the count's outcome, for
-    the RateLimit headers (None when the counter failed).
-    """
-
-    def __init__(self, also_get: Sequence[str] = ()) -> None:
-        self.also_get = also_get
+    def __init__(self) -> None:
         self.verdict: Verdict | None = None
-
-    @property
-    def entries(self) -> dict[str, Any]:
-        return self.verdict.entries if self.verdict is not None else {}
 
     def wait(self) -> int | None:
         return self.verdict.reset if self.verdict is not None else None
@@ -37,7 +24,7 @@ class SuggestRateThrottle(BaseThrottle):
     def allow_request(self, request: Request, view: object) -> bool:
         rate = RateLimit(limit=settings.SUGGEST_RATE_LIMIT, window=settings.SUGGEST_RATE_WINDOW)
         key = f"ratelimit:suggest:{self.client_ident(request)}"
-        self.verdict = rate_limit_hit_or_allow("suggest", key, rate, also_get=self.also_get)
+        self.verdict = rate_limit_hit_or_allow("suggest", key, rate)
         return self.verdict is None or self.verdict.allowed
 
     @staticmethod

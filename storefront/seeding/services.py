@@ -21,7 +21,6 @@ from rest_framework.authtoken.models import Token
 from storefront.catalog.models import Category, Product
 from storefront.common.sql import column_field
 from storefront.inventory.models import Inventory
-from storefront.search.cache import catalog_version_bump
 from storefront.stores.models import Store
 
 CATALOG: dict[str, list[str]] = {
@@ -119,8 +118,6 @@ def catalog_seed(*, plan: SeedPlan, progress: Progress) -> SeedResult:
             progress=progress,
         )  # fmt: skip
         token = _create_store_staff(stores[0])
-        # Cached searches hold product ids, which a reseed reuses for other products.
-        catalog_version_bump()
     _refresh_planner_statistics()
     return SeedResult(
         stores=len(stores),

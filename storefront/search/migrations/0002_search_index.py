@@ -5,11 +5,10 @@ Replaces 0002-0006, written while the search tables took shape: a database that 
 this one as applied.
 """
 
+from pathlib import Path
 from typing import Any
 
 from django.db import migrations, models
-
-from storefront.common.sql import run_sql_file
 
 FUNCTIONS = [
     "search_products_truncated()",
@@ -70,10 +69,10 @@ class Migration(migrations.Migration):
                 ]
             ),
         ),
-        run_sql_file(
-            "search",
-            "search_index.sql",
-            reverse_sql=UNINSTALL,
+        # The file as this migration shipped it (0003 replaces what it installs).
+        migrations.RunSQL(
+            (Path(__file__).parent / "0002_search_index.sql").read_text(),
+            UNINSTALL,
         ),
         migrations.RunSQL(
             [

@@ -1,95 +1,103 @@
 -- The search tables kept equal to the catalog (models.py), owned by the search app. Installed by
 -- search migrations; a change here ships with a new migration that runs this file again.
 --
--- Statement-level triggers with transition tables: a COPY of 20,000 products indexes them in
--- one set-based INSERT rather than 20,000 function calls. Triggers rather than signals because
--- COPY, QuerySet.update() and raw SQL run no signals.
+-- Statement-level triggers with transition tables: a COPY of 20,000 products is indexed by one
+-- set-based INSERT rather than 20,000 function calls. Triggers rather than signals because
+-- COPY, QuerySet.update() and raw SQL run no signals. Every write that can change a search
+-- answer also moves the catalog version (search_catalog), which cached answers are checked
+-- against on every request.
 
--- The one definition of how text becomes terms (upper case, every run of non-alphanumeric
--- characters one space); the search queries call it too, so a query and the catalog are
--- always normalized alike.
+-- unaccent() is STABLE (its dictionary could change); with the dictionary named it is safe to
+-- index, which is what an expression or stored key of it needs.
+CREATE OR REPLACE FUNCTION search_unaccent(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+    SELECT public.unaccent('public.unaccent'::regdictionary, value)
+$$;
+
+-- The one definition of how text is compared: accents removed, upper case, every run of
+-- characters other than letters and digits one space. The catalog's keys and every query go
+-- through it, so "Café", "CAFE" and "cafe" are the same word.
 CREATE OR REPLACE FUNCTION search_normalize(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT btrim(regexp_replace(upper(value), '[^[:alnum:]]+', ' ', 'g'))
+    SELECT btrim(regexp_replace(upper(search_unaccent(value)), '[^[:alnum:]]+', ' ', 'g'))
 $$;
 
--- The vocabulary: each word of the products' titles and descriptions, and where it occurs; a
--- word's row is written only when it gains a source.
-CREATE OR REPLACE FUNCTION search_index_words(product_ids bigint[]) RETURNS void
+-- Invalidates every cached search and suggestion: the version only grows (from the clock, so it
+-- also grows past a table emptied by a flush). Transactional: a search reading the catalog
+-- before the write commits also reads the version before it.
+CREATE OR REPLACE FUNCTION search_catalog_changed() RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO search_word AS known (word, in_title, in_description)
-    SELECT word, bool_or(in_title), bool_or(NOT in_title)
-    FROM (
-        SELECT unnest(string_to_array(search_normalize(p.title), ' ')) AS word, true AS in_title
-        FROM catalog_product p WHERE p.id = ANY(product_ids)
-        UNION ALL
-        SELECT unnest(string_to_array(search_normalize(p.description), ' ')), false
-        FROM catalog_product p WHERE p.id = ANY(product_ids)
-    ) AS words
-    WHERE word <> ''
-    GROUP BY word
-    ON CONFLICT (word) DO UPDATE
-    SET in_title = known.in_title OR excluded.in_title,
-        in_description = known.in_description OR excluded.in_description
-    WHERE (excluded.in_title AND NOT known.in_title)
-       OR (excluded.in_description AND NOT known.in_description);
+    INSERT INTO search_catalog (id, version)
+    VALUES (1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+    ON CONFLICT (id) DO UPDATE
+    SET version = greatest(search_catalog.version + 1, excluded.version);
 $$;
 
--- TermSource.WORD_THEN_TITLE: each word of a title followed by the whole title, so a word's
--- products in title order are one range of search_term_range_idx.
-CREATE OR REPLACE FUNCTION search_index_word_titles(product_ids bigint[]) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO search_term (product_id, source, term, price, category_id)
-    SELECT DISTINCT p.id, 3, left(word || '|' || t.title, 200), p.price, p.category_id
-    FROM catalog_product p
-    CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title) t
-    CROSS JOIN LATERAL unnest(string_to_array(t.title, ' ')) AS word
-    WHERE p.id = ANY(product_ids) AND word <> '';
-$$;
-
--- The terms of the products: the normalized title read from each word on (the whole title,
--- then from its second or a later word), each word then its title, and the vocabulary.
+-- The documents of the products (one row each: the normalized title, title and description,
+-- and the filter and order columns), and the vocabulary typo correction reads.
 CREATE OR REPLACE FUNCTION search_index_products(product_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
-    DELETE FROM search_term WHERE product_id = ANY(product_ids);
-    INSERT INTO search_term (product_id, source, term, price, category_id)
-    SELECT p.id, CASE WHEN w.n = 1 THEN 1 ELSE 2 END,
-           array_to_string(t.words[w.n:], ' '), p.price, p.category_id
+    DELETE FROM search_document WHERE product_id = ANY(product_ids);
+    INSERT INTO search_document
+        (product_id, title_key, text_key, price, category_id, created_at, sample)
+    SELECT p.id, t.title_key, t.title_key || ' ' || search_normalize(p.description),
+           p.price, p.category_id, p.created_at,
+           -- a fixed, evenly spread 1 % share per value (hash of the id): counts above the
+           -- exact bound are estimated on sample < 10
+           ((hashint8(p.id)::bigint + 2147483648) % 100)::smallint
     FROM catalog_product p
-    CROSS JOIN LATERAL (
-        SELECT string_to_array(search_normalize(p.title), ' ') AS words
-    ) t
-    CROSS JOIN LATERAL generate_subscripts(t.words, 1) AS w(n)
+    CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
     WHERE p.id = ANY(product_ids);
-    SELECT search_index_word_titles(product_ids);
-    SELECT search_index_words(product_ids);
+    INSERT INTO search_word (word)
+    SELECT DISTINCT word
+    FROM search_document d
+    CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
+    WHERE d.product_id = ANY(product_ids) AND word <> ''
+    ON CONFLICT (word) DO NOTHING;
 $$;
 
 CREATE OR REPLACE FUNCTION search_products_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    changed bigint[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        DELETE FROM search_term WHERE product_id IN (SELECT id FROM old_rows);
+        DELETE FROM search_document WHERE product_id IN (SELECT id FROM old_rows);
     ELSIF TG_OP = 'INSERT' THEN
         PERFORM search_index_products(ARRAY(SELECT id FROM new_rows));
     ELSE
         -- A statement trigger cannot name columns when it has transition tables: compare.
-        PERFORM search_index_products(ARRAY(
+        changed := ARRAY(
             SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE (n.title, n.description, n.price, n.category_id)
-                  IS DISTINCT FROM (o.title, o.description, o.price, o.category_id)
-        ));
+            WHERE (n.title, n.description, n.price, n.category_id, n.created_at)
+                  IS DISTINCT FROM (o.title, o.description, o.price, o.category_id, o.created_at)
+        );
+        IF cardinality(changed) = 0 THEN
+            RETURN NULL;
+        END IF;
+        PERFORM search_index_products(changed);
     END IF;
+    PERFORM search_catalog_changed();
     RETURN NULL;
 END
 $$;
 
 -- seed_data --reset empties the catalog with TRUNCATE, which fires no DELETE trigger. DELETE,
--- not TRUNCATE: a TRUNCATE that lists search_term too (Django's flush) is still running.
+-- not TRUNCATE: a TRUNCATE that lists search_document too (Django's flush) is still running.
 CREATE OR REPLACE FUNCTION search_products_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM search_term;
+    DELETE FROM search_document;
+    PERFORM search_catalog_changed();
+    RETURN NULL;
+END
+$$;
+
+-- Category names are shown in results and facets.
+CREATE OR REPLACE FUNCTION search_categories_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM search_catalog_changed();
     RETURN NULL;
 END
 $$;
@@ -108,3 +116,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION search_products_changed();
 
 CREATE OR REPLACE TRIGGER search_products_truncated AFTER TRUNCATE ON catalog_product
 FOR EACH STATEMENT EXECUTE FUNCTION search_products_truncated();
+
+CREATE OR REPLACE TRIGGER search_categories_changed
+AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON catalog_category
+FOR EACH STATEMENT EXECUTE FUNCTION search_categories_changed();

@@ -11,10 +11,7 @@ from django.urls import reverse
 from django_redis import get_redis_connection
 from rest_framework.utils.urls import replace_query_param
 
-from storefront.catalog.models import Product
 from storefront.inventory.models import Inventory
-from storefront.search import cache as search_cache
-from storefront.search.cache import CATALOG_VERSION_KEY, catalog_version
 from storefront.stores.models import Store
 
 SEARCH = reverse("search-products")
@@ -28,12 +25,15 @@ def get_json(api_client, url, params) -> dict:
 
 
 def searched_products(queries: CaptureQueriesContext) -> bool:
-    """Whether any captured query ran the (expensive) text match over products."""
-    return any("LIKE" in query["sql"] for query in queries.captured_queries)
+    """Whether any captured query ran a search (rather than only reading a page's rows)."""
+    return any(
+        "search_products" in query["sql"] or "search_suggest" in query["sql"]
+        for query in queries.captured_queries
+    )
 
 
-def product_queries(queries: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in queries.captured_queries if "catalog_product" in q["sql"]]
+def sql_of(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries]
 
 
 @pytest.fixture
@@ -51,21 +51,18 @@ def test_identical_search_is_served_from_cache(api_client, search_catalog):
         second_body = get_json(api_client, SEARCH, {"q": "pro"})
     assert second_body == first_body
     assert searched_products(first)
-    assert not searched_products(second)
-    assert product_queries(second) == []  # the page itself is cached; no stock was asked for
+    # One query: the page's rows, read live with the catalog version.
+    assert [sql.split("(")[0] for sql in sql_of(second)] == ["SELECT * FROM search_rows"]
 
 
-def test_cached_search_with_a_store_reads_only_its_stock(api_client, store):
-    params = {"q": "pro", "store_id": store.pk, "category": "electronics"}
+def test_cached_search_with_a_store_reads_its_rows_only(api_client, store):
+    params = {"q": "pro", "store_id": store.pk}
     first_body = get_json(api_client, SEARCH, params)
     with CaptureQueriesContext(connection) as second:
         second_body = get_json(api_client, SEARCH, params)
     assert second_body == first_body
-    # One query, for the page's stock (and the store's existence): no validation queries.
-    reads = [q["sql"] for q in second.captured_queries]
-    assert len(reads) == 1
-    assert "stores_inventory" in reads[0]
-    assert "catalog_" not in reads[0]
+    # The rows with their stock, the store's existence and the catalog version: one query.
+    assert [sql.split("(")[0] for sql in sql_of(second)] == ["SELECT * FROM search_rows"]
 
 
 def test_a_new_store_is_searchable_at_once(api_client, search_catalog, catalog_factory):
@@ -181,34 +178,25 @@ def test_order_placed_through_the_service_shows_at_once(api_client, store, searc
     assert [item["title"] for item in in_stock] == ["Pro"]
 
 
-def test_catalog_edit_invalidates_cached_searches(
-    api_client, search_catalog, catalog_factory, django_capture_on_commit_callbacks
-):
-    get_json(api_client, SEARCH, {"q": "pro"})
-    version = catalog_version()
-    with django_capture_on_commit_callbacks(execute=True):
-        catalog_factory.product("Pro Zoom Lens")
-    assert catalog_version() == version + 1
-    titles = [item["title"] for item in get_json(api_client, SEARCH, {"q": "pro"})["results"]]
-    assert "Pro Zoom Lens" in titles
-
-
 def test_identical_suggestion_is_served_from_cache(api_client, search_catalog):
     with CaptureQueriesContext(connection) as first:
         first_body = get_json(api_client, SUGGEST, {"q": "pro"})
     with CaptureQueriesContext(connection) as second:
         second_body = get_json(api_client, SUGGEST, {"q": "pro"})
     assert second_body == first_body
-    assert product_queries(first)
-    assert not product_queries(second)
+    assert searched_products(first)
+    assert [sql.split("(")[0] for sql in sql_of(second)] == ["SELECT * FROM search_rows"]
 
 
-def test_search_keys_live_in_redis(api_client, search_catalog):
-    get_json(api_client, SEARCH, {"q": "pro"})
-    assert cache.get(CATALOG_VERSION_KEY) is not None
+def test_search_keys_live_in_redis_and_hold_no_stock(api_client, store, search_catalog):
+    body = get_json(api_client, SEARCH, {"q": "pro", "store_id": store.pk})
     redis = get_redis_connection()  # the cache's own client
-    assert redis.keys("*search:products-response:*")
-    assert not redis.keys("*search:products:*")  # the one layer: no page-id entries
+    (key,) = redis.keys("*search:products:*")
+    entry = cache.get(key.decode().split(":", 2)[2])  # without the backend's prefix
+    assert entry.ids == [row["id"] for row in body["results"]]
+    assert set(vars(entry)) == {
+        "catalog_version", "ids", "count", "count_exact", "fuzzy", "facets", "facets_exact",
+    }  # fmt: skip
 
 
 @pytest.fixture
@@ -225,79 +213,21 @@ def redis_commands(monkeypatch) -> list[str]:
     return sent
 
 
-def test_a_cached_search_costs_one_redis_round_trip(api_client, store, redis_commands, settings):
-    settings.SEARCH_PROCESS_CACHE_MS = 0  # no copy kept by the process
+def test_a_cached_search_costs_one_redis_round_trip(api_client, store, redis_commands):
     params = {"q": "pro", "store_id": store.pk}
     get_json(api_client, SEARCH, params)
     redis_commands.clear()
     get_json(api_client, SEARCH, params)
-    assert redis_commands == ["MGET"]  # the catalog version and the response
+    assert redis_commands == ["GET"]
 
 
-def test_a_search_read_from_redis_is_reused_by_the_process_with_live_stock(
-    api_client, store, search_catalog, redis_commands
+def test_a_cached_suggestion_costs_the_rate_limit_and_one_read(
+    api_client, search_catalog, redis_commands
 ):
-    params = {"q": "pro", "store_id": store.pk}
-    get_json(api_client, SEARCH, params)  # computed and stored in Redis
-    get_json(api_client, SEARCH, params)  # read from Redis, kept by the process
-    Inventory.objects.filter(store=store, product=search_catalog["exact"]).update(quantity=3)
-    redis_commands.clear()
-    with CaptureQueriesContext(connection) as queries:
-        body = get_json(api_client, SEARCH, params)
-    assert redis_commands == []
-    assert not searched_products(queries)
-    assert body["results"][0]["store_quantity"] == 3  # the stock is still read live
-
-
-@pytest.fixture
-def process_clock(monkeypatch) -> list[float]:
-    """The clock of the process's kept responses, moved by the test: now[0] += seconds."""
-    now = [1000.0]
-    monkeypatch.setattr(search_cache.recent_responses, "_clock", lambda: now[0])
-    return now
-
-
-def test_an_edit_through_another_process_shows_once_the_kept_copy_expires(
-    api_client, search_catalog, settings, process_clock
-):
-    settings.SEARCH_PROCESS_CACHE_MS = 1000
-    params = {"q": "pro"}
-    get_json(api_client, SEARCH, params)
-    get_json(api_client, SEARCH, params)  # now kept by this process
-    # What another process's edit leaves behind: the row changed and the shared version moved,
-    # but this process ran no on_commit hook, so its copies stay.
-    Product.objects.filter(pk=search_catalog["exact"].pk).update(title="Pro Renamed")
-    _incr_shared_catalog_version()
-
-    process_clock[0] += 0.9
-    assert get_json(api_client, SEARCH, params)["results"][0]["title"] == "Pro"
-    process_clock[0] += 0.2
-    titles = [item["title"] for item in get_json(api_client, SEARCH, params)["results"]]
-    assert "Pro Renamed" in titles and "Pro" not in titles
-
-
-def test_an_edit_through_this_process_drops_its_kept_copies_at_once(
-    api_client, search_catalog, django_capture_on_commit_callbacks
-):
-    params = {"q": "pro"}
-    get_json(api_client, SEARCH, params)
-    get_json(api_client, SEARCH, params)
-    with django_capture_on_commit_callbacks(execute=True):
-        search_catalog["exact"].title = "Pro Renamed"
-        search_catalog["exact"].save()
-    titles = [item["title"] for item in get_json(api_client, SEARCH, params)["results"]]
-    assert "Pro Renamed" in titles
-
-
-def _incr_shared_catalog_version() -> None:
-    cache.set(CATALOG_VERSION_KEY, catalog_version() + 1, timeout=None)
-
-
-def test_a_cached_suggestion_costs_one_redis_round_trip(api_client, search_catalog, redis_commands):
     get_json(api_client, SUGGEST, {"q": "pro"})
     redis_commands.clear()
     get_json(api_client, SUGGEST, {"q": "pro"})
-    assert redis_commands == ["EVALSHA"]  # the rate limit, the catalog version, the response
+    assert redis_commands == ["EVALSHA", "GET"]  # the rate limit, then the cache: separate
 
 
 def test_cache_down_degrades_to_uncached(api_client, search_catalog, settings, caplog, tmp_path):

@@ -1,16 +1,11 @@
-"""The ORM's own lookups hit the search indexes.
+"""The queries the search functions build (sql/search.sql) use the search indexes.
 
-With sequential scans priced out, a plan that still avoids the index would mean the index
-expression no longer matches the SQL Django emits.
+With sequential scans priced out, a plan that still avoids an index would mean the query no
+longer has the shape the index serves.
 """
-
-from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
-from storefront.search.selectors import product_rows, product_search, suggestion_queries
 
 
 @pytest.fixture
@@ -30,58 +25,59 @@ def no_seqscan(catalog_factory):
             """,
             [category.pk],
         )
-        cursor.execute("ANALYZE catalog_product")
+        cursor.execute("ANALYZE search_document")
         cursor.execute("SET LOCAL enable_seqscan = off")
 
 
-def plan(queryset) -> str:
-    return queryset.explain()
-
-
-def plans_of_search(**params) -> list[str]:
-    """The plan of every query a search runs, in order."""
-    with CaptureQueriesContext(connection) as queries:
-        product_search(**params)
-    plans = []
+def sql_value(expression: str, params: list) -> str:
     with connection.cursor() as cursor:
-        for query in queries.captured_queries:
-            cursor.execute(f"EXPLAIN {query['sql']}")
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
-    return plans
+        cursor.execute(f"SELECT {expression}", params)
+        return cursor.fetchone()[0]
 
 
-def test_relevance_tiers_are_ranges_of_the_term_index_in_result_order(no_seqscan):
-    tiers = [
-        text
-        for text in plans_of_search(q="pro", min_price=Decimal("10"))
-        if "search_term" in text and "catalog_product_pkey" not in text
-    ]
-    assert tiers  # the page was filled from the term index
-    for text in tiers:
-        assert "search_term_range_idx" in text
-        assert "(term >= 'PRO'::text) AND (term < 'PRP'::text)" in text
-        assert "Sort" not in text  # the index yields the tier's order: it stops after a page
-
-
-def test_substring_tiers_use_the_title_and_description_trigram_indexes(no_seqscan):
+def plan(sql: str) -> str:
     with connection.cursor() as cursor:
-        # A walk of the title B-tree is the other plan; without it the trigram indexes remain.
-        cursor.execute(
-            "DROP INDEX product_title_id_idx, product_category_title_idx, product_title_upper_c_idx"
-        )
-    text = "\n".join(plans_of_search(q="rand"))  # in descriptions only: every tier is read
-    assert "product_title_upper_trgm_idx" in text
-    assert "product_description_upper_trgm_idx" in text
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def condition(q: str, *, store: int | None = None, in_stock: bool = False) -> str:
+    return sql_value(
+        "search_match_sql(search_words(%s), %s)"
+        " || search_filter_sql(NULL, NULL, NULL, %s::bigint, %s)",
+        [q, q, store, in_stock],
+    )
+
+
+def test_words_are_matched_on_the_trigram_index_of_the_text(no_seqscan):
+    text = plan(
+        f"SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE {condition('pro mou')}"
+        " LIMIT 10001) s"
+    )
+    assert "search_document_text_idx" in text
+
+
+def test_the_first_tier_is_a_range_of_the_title_index_in_title_order(no_seqscan):
+    sql = (
+        f"SELECT d.product_id FROM search_document d WHERE {condition('pro')}"
+        " AND d.title_key LIKE 'PRO%' ORDER BY d.title_key, d.product_id LIMIT 21"
+    )
+    text = plan(sql)
+    assert "search_document_title_idx" in text
+    assert "(title_key >= 'PRO'::text) AND (title_key < 'PRP'::text)" in text
+    assert "Sort" not in text  # the index yields title order: it stops after a page
 
 
 def test_suggest_prefix_is_an_index_range(no_seqscan):
-    starting, _ = suggestion_queries(q="pro")
-    text = plan(starting[:10])
-    assert "product_title_upper_c_idx" in text
+    text = plan(
+        "SELECT min(d.product_id) FROM search_document d WHERE d.title_key LIKE 'PRO%'"
+        " GROUP BY d.title_key ORDER BY d.title_key LIMIT 10"
+    )
+    assert "search_document_title_idx" in text
     assert "Index Cond" in text
 
 
-def test_in_stock_probes_the_partial_inventory_index(no_seqscan, catalog_factory):
+def test_in_stock_probes_the_inventory_by_index(no_seqscan, catalog_factory):
     stores = [catalog_factory.store(f"Store {number}") for number in range(20)]
     with connection.cursor() as cursor:
         # Twenty stores each stock every product, one row in ten sold out.
@@ -97,10 +93,13 @@ def test_in_stock_probes_the_partial_inventory_index(no_seqscan, catalog_factory
         cursor.execute("ANALYZE stores_inventory")
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
-    text = "\n".join(plans_of_search(q="pro", store_id=stores[0].pk, in_stock=True))
-    assert "inventory_in_stock_idx" in text
+    where = condition("pro", store=stores[0].pk, in_stock=True)
+    text = plan(f"SELECT d.product_id FROM search_document d WHERE {where} LIMIT 21")
+    # One probe per candidate (inventory_in_stock_idx or the product's own index).
+    assert "Nested Loop" in text
+    assert "Seq Scan on stores_inventory" not in text
 
 
-def test_store_quantity_reads_inventory_by_index(no_seqscan):
-    text = plan(product_rows(ids=[1, 2, 3], store_id=1))
+def test_rows_read_inventory_by_index(no_seqscan, catalog_factory):
+    text = plan("SELECT * FROM search_rows(ARRAY[1, 2, 3]::bigint[], 1)")
     assert "Seq Scan on stores_inventory" not in text

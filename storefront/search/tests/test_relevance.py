@@ -7,14 +7,19 @@ from django.db import connection
 
 from storefront.catalog.models import Product
 from storefront.inventory.models import Inventory
-from storefront.search.models import SearchTerm
-from storefront.search.selectors import product_search
+from storefront.search.models import SearchDocument
+from storefront.search.selectors import SearchQuery
+from storefront.search.services import SearchPage, search_page
 
 pytestmark = pytest.mark.django_db
 
 
+def product_search(**params) -> SearchPage:
+    return search_page(SearchQuery(**params))
+
+
 def titles(**params) -> list[str]:
-    return [product.title for product in product_search(**params).results]
+    return [row["title"] for row in product_search(**params).rows]
 
 
 @pytest.fixture
@@ -61,7 +66,7 @@ def test_ties_within_a_tier_are_stable_by_term_then_id(catalog_factory):
     first = catalog_factory.product("Pro Lamp")
     catalog_factory.product("Pro Alpha")
     page = product_search(q="pro lamp")
-    assert [p.pk for p in page.results] == sorted([first.pk, second.pk])
+    assert [row["id"] for row in page.rows] == sorted([first.pk, second.pk])
     assert titles(q="pro") == ["Pro Alpha", "Pro Lamp", "Pro Lamp"]
 
 
@@ -86,7 +91,7 @@ def test_pages_continue_across_tiers_without_repeats(mice):
     seen, page = [], 1
     while True:
         result = product_search(q="wireless", page=page, page_size=2)
-        seen += [p.title for p in result.results]
+        seen += [row["title"] for row in result.rows]
         if not result.has_next:
             break
         page += 1
@@ -96,13 +101,16 @@ def test_pages_continue_across_tiers_without_repeats(mice):
 
 def test_typo_correction_per_word(mice):
     page = product_search(q="wirelss mouse")
-    assert page.fuzzy is True
-    assert [p.title for p in page.results][:2] == ["Wireless Mouse K12", "Ultra Wireless Mouse A1"]
+    assert page.matches.fuzzy is True
+    assert [row["title"] for row in page.rows][:2] == [
+        "Wireless Mouse K12",
+        "Ultra Wireless Mouse A1",
+    ]
 
 
 def test_no_typo_fallback_when_the_filters_exclude_a_known_word(mice):
     page = product_search(q="wireless", min_price=Decimal("1000"))
-    assert (page.results, page.fuzzy) == ([], True)
+    assert (page.rows, page.matches.fuzzy) == ([], True)
 
 
 @pytest.mark.parametrize("ordering", ["price", "-price", "newest", "title"])
@@ -111,30 +119,29 @@ def test_explicit_orderings_with_several_words(mice, ordering):
         pk__in=[m.pk for key, m in mice.items() if key != "one_word"]
     ).order_by(*{"price": ("price", "id"), "-price": ("-price", "-id"),
                  "newest": ("-created_at", "-id"), "title": ("title", "id")}[ordering])  # fmt: skip
+    # (The fixture's titles sort alike by title and by normalized title.)
     assert titles(q="wireless mouse", ordering=ordering) == [p.title for p in expected]
 
 
-def terms_of(product: Product) -> list[tuple[int, str]]:
-    return sorted(SearchTerm.objects.filter(product=product).values_list("source", "term"))
+def document_of(product_id: int) -> tuple[str, str, Decimal] | None:
+    return (
+        SearchDocument.objects.filter(product_id=product_id)
+        .values_list("title_key", "text_key", "price")
+        .first()
+    )
 
 
-def test_triggers_keep_the_terms_equal_to_the_catalog(catalog_factory):
-    product = catalog_factory.product("Smart Lamp", price="10.00")
+def test_triggers_keep_the_documents_equal_to_the_catalog(catalog_factory):
+    product = catalog_factory.product("Smart Lamp", price="10.00", description="Warm light.")
     product_id = product.pk
-    assert terms_of(product_id) == [
-        (1, "SMART LAMP"), (2, "LAMP"), (3, "LAMP|SMART LAMP"), (3, "SMART|SMART LAMP"),
-    ]  # fmt: skip
-    Product.objects.filter(pk=product.pk).update(title="Eco Desk-Lamp", price=Decimal("12.00"))
-    assert terms_of(product_id) == [
-        (1, "ECO DESK LAMP"), (2, "DESK LAMP"), (2, "LAMP"),
-        (3, "DESK|ECO DESK LAMP"), (3, "ECO|ECO DESK LAMP"), (3, "LAMP|ECO DESK LAMP"),
-    ]  # fmt: skip
-    assert set(
-        SearchTerm.objects.filter(product_id=product_id).values_list("price", flat=True)
-    ) == {Decimal("12.00")}
-    assert titles(q="desk lamp") == ["Eco Desk-Lamp"]
+    assert document_of(product_id) == ("SMART LAMP", "SMART LAMP WARM LIGHT", Decimal("10.00"))
+    Product.objects.filter(pk=product.pk).update(title="Éco Desk-Lamp", price=Decimal("12.00"))
+    assert document_of(product_id) == (
+        "ECO DESK LAMP", "ECO DESK LAMP WARM LIGHT", Decimal("12.00"),
+    )  # fmt: skip
+    assert titles(q="desk lamp") == ["Éco Desk-Lamp"]
     product.delete()
-    assert terms_of(product_id) == []
+    assert document_of(product_id) is None
 
 
 def test_rows_written_without_the_orm_are_indexed(catalog_factory):
@@ -148,7 +155,7 @@ def test_rows_written_without_the_orm_are_indexed(catalog_factory):
     assert titles(q="kettle") == ["Raw Kettle"]
 
 
-def test_one_word_by_title_merges_title_words_and_descriptions(mice, catalog_factory):
+def test_title_order_is_the_normalized_title_for_every_query(mice, catalog_factory):
     catalog_factory.product("aardvark wireless-Charger", price="5.00")
     assert titles(q="wireless", ordering="title") == [
         "aardvark wireless-Charger",  # case and punctuation ignored
@@ -161,7 +168,7 @@ def test_one_word_by_title_merges_title_words_and_descriptions(mice, catalog_fac
         "Wireless Mouse K12",
     ]
     page = product_search(q="wireless", ordering="title", page=2, page_size=3)
-    assert [p.title for p in page.results] == [
+    assert [row["title"] for row in page.rows] == [
         "Mousepad Wirelessly Charging", "Ultra Wireless Mouse A1", "Wireless Gaming Mouse",
     ]  # fmt: skip
     assert titles(q="wireless", ordering="title", max_price=Decimal("20")) == [

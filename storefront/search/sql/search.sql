@@ -1,0 +1,338 @@
+-- Product search and suggestions, each one function called in one round trip
+-- (storefront/search/selectors.py); docs/search.md explains the method. Installed by search
+-- migrations; a change here ships with a new migration that runs this file again.
+--
+-- Queries are built as text and run with EXECUTE so that each is planned for its own values (a
+-- LIKE pattern known to the planner uses the trigram and B-tree indexes). Every value enters
+-- the text through format('%L'), which quotes it; words hold only letters and digits
+-- (search_normalize), so they are also literal inside LIKE patterns and regular expressions.
+
+-- The words of a query, normalized as the catalog's keys are.
+CREATE OR REPLACE FUNCTION search_words(q text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_remove(string_to_array(search_normalize(q), ' '), ''), '{}')
+$$;
+
+-- Which documents match: every word is a substring of the title or the description. A query
+-- of no letters or digits ("%", "-") is one literal substring of the title or description.
+CREATE OR REPLACE FUNCTION search_match_sql(words text[], literal text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN cardinality(words) > 0 THEN (
+            SELECT string_agg(format('d.text_key LIKE %L', '%' || w || '%'), ' AND ')
+            FROM unnest(words) AS w
+        )
+        WHEN literal <> '' THEN format(
+            'd.product_id IN (SELECT p.id FROM catalog_product p'
+            ' WHERE strpos(upper(p.title), %1$L) > 0 OR strpos(upper(p.description), %1$L) > 0)',
+            upper(literal)
+        )
+        ELSE 'true'
+    END
+$$;
+
+-- The relevance tiers, the one definition (docs/search.md, "Relevance"): 1 the title starts
+-- with the words in the order typed, each the start of consecutive title words; 2 a later
+-- title word does; 3 every word starts some title word; 4 every word is in the title; 5 the
+-- rest of the matches (a word only in the description).
+CREATE OR REPLACE FUNCTION search_tier_sql(words text[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN cardinality(words) = 0 THEN '1' ELSE format(
+        'CASE WHEN d.title_key ~ %L THEN 1 WHEN d.title_key ~ %L THEN 2'
+        ' WHEN %s THEN 3 WHEN %s THEN 4 ELSE 5 END',
+        '^' || array_to_string(words, '[^ ]* '),
+        ' ' || array_to_string(words, '[^ ]* '),
+        (SELECT string_agg(format('strpos('' '' || d.title_key, %L) > 0', ' ' || w), ' AND ')
+         FROM unnest(words) AS w),
+        (SELECT string_agg(format('strpos(d.title_key, %L) > 0', w), ' AND ')
+         FROM unnest(words) AS w)
+    ) END
+$$;
+
+-- The filters besides the text, each only when given.
+CREATE OR REPLACE FUNCTION search_filter_sql(
+    min_price numeric, max_price numeric, category bigint, store bigint, in_stock boolean
+) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT concat(
+        CASE WHEN min_price IS NOT NULL THEN format(' AND d.price >= %L', min_price) END,
+        CASE WHEN max_price IS NOT NULL THEN format(' AND d.price <= %L', max_price) END,
+        CASE WHEN category IS NOT NULL THEN format(' AND d.category_id = %L', category) END,
+        -- Stock is read live (inventory_in_stock_idx), never copied: exact at commit.
+        CASE WHEN in_stock THEN concat(
+            ' AND EXISTS (SELECT 1 FROM stores_inventory i',
+            ' WHERE i.product_id = d.product_id AND i.quantity > 0',
+            CASE WHEN store IS NOT NULL THEN format(' AND i.store_id = %L', store) END,
+            ')'
+        ) END
+    )
+$$;
+
+-- Title order, the one definition: the normalized title (search_normalize, byte order), then
+-- the product id. Every ordering ends on the id, so pages are stable.
+CREATE OR REPLACE FUNCTION search_order_sql(ordering text, tier text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE ordering
+        WHEN 'relevance' THEN tier || ', d.title_key, d.product_id'
+        WHEN 'title' THEN 'd.title_key, d.product_id'
+        WHEN 'price' THEN 'd.price, d.product_id'
+        WHEN '-price' THEN 'd.price DESC, d.product_id DESC'
+        WHEN 'newest' THEN 'd.created_at DESC, d.product_id DESC'
+    END
+$$;
+
+-- How many documents meet `condition`, counting at most `cap` (NULL: all).
+CREATE OR REPLACE FUNCTION search_count(condition text, cap integer) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found bigint;
+BEGIN
+    EXECUTE format(
+        'SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE %s LIMIT %s) AS s',
+        condition, coalesce(cap::text, 'ALL')
+    ) INTO found;
+    RETURN found;
+END
+$$;
+
+-- The ids of the documents meeting `condition`, in `order_by`, from `skip` on, at most `take`.
+CREATE OR REPLACE FUNCTION search_ordered_ids(
+    condition text, order_by text, skip integer, take integer
+) RETURNS bigint[]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found bigint[];
+BEGIN
+    EXECUTE format(
+        'SELECT ARRAY(SELECT d.product_id FROM search_document d WHERE %s'
+        ' ORDER BY %s OFFSET %s LIMIT %s)',
+        condition, order_by, skip, take
+    ) INTO found;
+    RETURN found;
+END
+$$;
+
+-- Relevance order over more matches than are worth sorting: tier after tier, each in title
+-- order, until the page is full. A tier of fewer than 1,000 documents is sorted; a larger one
+-- is read along search_document_title_idx, where its documents are dense enough to stop early.
+CREATE OR REPLACE FUNCTION search_ranked_ids(
+    condition text, tier text, first_word text, skip integer, take integer
+) RETURNS bigint[]
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found bigint[] := '{}';
+    in_tier text;
+    candidates bigint;
+    sorted bigint[];
+BEGIN
+    FOR tier_number IN 1..5 LOOP
+        EXIT WHEN cardinality(found) >= skip + take;
+        in_tier := format('%s AND (%s) = %s', condition, tier, tier_number);
+        IF tier_number = 1 THEN  -- a range of the title index
+            in_tier := in_tier || format(' AND d.title_key LIKE %L', first_word || '%');
+        END IF;
+        EXECUTE format(
+            'SELECT count(*), array_agg(id ORDER BY key, id) FROM ('
+            'SELECT d.product_id AS id, d.title_key AS key FROM search_document d'
+            ' WHERE %s LIMIT 1000) AS s',
+            in_tier
+        ) INTO candidates, sorted;
+        IF candidates = 1000 THEN
+            sorted := search_ordered_ids(
+                in_tier, 'd.title_key, d.product_id', 0, skip + take - cardinality(found)
+            );
+        END IF;
+        found := found || coalesce(sorted, '{}');
+    END LOOP;
+    RETURN found[skip + 1 : skip + take];
+END
+$$;
+
+-- Typo tolerance: each word that starts no catalog word becomes the most similar catalog word
+-- (pg_trgm similarity over search_word; ties by word).
+CREATE OR REPLACE FUNCTION search_corrected(words text[]) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT array_agg(
+        CASE
+            WHEN (SELECT s.word FROM search_word s WHERE s.word >= w ORDER BY s.word LIMIT 1)
+                 LIKE w || '%' THEN w
+            ELSE coalesce(
+                (SELECT s.word FROM search_word s WHERE s.word % w
+                 ORDER BY similarity(s.word, w) DESC, s.word LIMIT 1),
+                w
+            )
+        END
+        ORDER BY n
+    )
+    FROM unnest(words) WITH ORDINALITY AS t(w, n)
+$$;
+
+-- The width of the price buckets: the smallest of 1, 2 or 5 times a power of ten (at least 1)
+-- that covers the prices in at most 10 buckets.
+CREATE OR REPLACE FUNCTION search_price_width(low numeric, high numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT min(w) FROM (
+        SELECT trim_scale(step * 10::numeric ^ power) AS w
+        FROM unnest(ARRAY[1, 2, 5]) AS step, generate_series(0, 12) AS power
+    ) AS widths
+    WHERE floor(high / w) - floor(low / w) < 10
+$$;
+
+-- The facets of a search: category counts under `category_condition` (every filter but the
+-- category), and the price range and buckets under `condition`. Exact when the matches were
+-- counted exactly; otherwise read on the 10 % sample (sample < 10) and scaled by 10.
+CREATE OR REPLACE FUNCTION search_facets(
+    category_condition text, category_exact boolean, condition text, exact boolean,
+    want_categories boolean, want_prices boolean
+) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    facets jsonb := '{}';
+    categories jsonb;
+    low numeric;
+    high numeric;
+    width numeric;
+    buckets jsonb := '[]';
+BEGIN
+    IF want_categories THEN
+        EXECUTE format(
+            'SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', c.id, ''name'', c.name,'
+            ' ''count'', f.n * %s) ORDER BY f.n DESC, c.name, c.id), ''[]'')'
+            ' FROM (SELECT d.category_id, count(*) AS n FROM search_document d WHERE %s'
+            ' GROUP BY d.category_id) AS f JOIN catalog_category c ON c.id = f.category_id',
+            CASE WHEN category_exact THEN 1 ELSE 10 END,
+            category_condition || CASE WHEN category_exact THEN '' ELSE ' AND d.sample < 10' END
+        ) INTO categories;
+        facets := facets || jsonb_build_object('category', categories);
+    END IF;
+    IF want_prices THEN
+        condition := condition || CASE WHEN exact THEN '' ELSE ' AND d.sample < 10' END;
+        EXECUTE format(
+            'SELECT min(d.price), max(d.price) FROM search_document d WHERE %s', condition
+        ) INTO low, high;
+        IF low IS NOT NULL THEN
+            width := search_price_width(low, high);
+            EXECUTE format(
+                'SELECT jsonb_agg(jsonb_build_object(''from'', (b * %1$s)::text,'
+                ' ''to'', ((b + 1) * %1$s)::text, ''count'', coalesce(f.n, 0) * %2$s) ORDER BY b)'
+                ' FROM generate_series(floor(%3$s / %1$s)::bigint, floor(%4$s / %1$s)::bigint) AS b'
+                ' LEFT JOIN (SELECT floor(d.price / %1$s)::bigint AS bucket, count(*) AS n'
+                ' FROM search_document d WHERE %5$s GROUP BY 1) AS f ON f.bucket = b',
+                width, CASE WHEN exact THEN 1 ELSE 10 END, low, high, condition
+            ) INTO buckets;
+        END IF;
+        facets := facets || jsonb_build_object(
+            'price', jsonb_build_object('min', low::text, 'max', high::text, 'buckets', buckets)
+        );
+    END IF;
+    RETURN facets;
+END
+$$;
+
+-- One search: the ids of the page (`take` of them from `skip` on), the number of matches
+-- (exact up to `exact_up_to`, above it estimated on the 10 % sample), whether the words were
+-- spelling-corrected, the facets asked for, and the catalog version all of it was read at.
+-- `ordering` is effective: relevance only with words.
+CREATE OR REPLACE FUNCTION search_products(
+    q text, min_price numeric, max_price numeric, category bigint, store bigint,
+    in_stock boolean, ordering text, skip integer, take integer,
+    category_facet boolean, price_facet boolean, exact_up_to integer,
+    OUT catalog_version bigint, OUT product_ids bigint[], OUT match_count bigint,
+    OUT count_exact boolean, OUT fuzzy boolean, OUT facets jsonb, OUT facets_exact boolean
+)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    words text[] := search_words(q);
+    corrected text[];
+    filters text := search_filter_sql(min_price, max_price, category, store, in_stock);
+    condition text;
+    tier text;
+    counted bigint;
+    category_condition text;
+    category_exact boolean;
+BEGIN
+    catalog_version := (SELECT coalesce(max(c.version), 0) FROM search_catalog c);
+    condition := search_match_sql(words, btrim(q)) || filters;
+    counted := search_count(condition, exact_up_to + 1);
+    fuzzy := false;
+    IF counted = 0 AND cardinality(words) > 0 THEN
+        fuzzy := true;
+        corrected := search_corrected(words);
+        IF corrected <> words THEN
+            words := corrected;
+            condition := search_match_sql(words, NULL) || filters;
+            counted := search_count(condition, exact_up_to + 1);
+        END IF;
+    END IF;
+    count_exact := counted <= exact_up_to;
+    match_count := CASE WHEN count_exact THEN counted ELSE greatest(
+        exact_up_to + 1, search_count(condition || ' AND d.sample < 10', NULL) * 10
+    ) END;
+    tier := search_tier_sql(words);
+    IF count_exact OR ordering <> 'relevance' THEN
+        product_ids := search_ordered_ids(condition, search_order_sql(ordering, tier), skip, take);
+    ELSE
+        product_ids := search_ranked_ids(condition, tier, words[1], skip, take);
+    END IF;
+    IF category_facet OR price_facet THEN
+        category_condition := search_match_sql(words, btrim(q))
+            || search_filter_sql(min_price, max_price, NULL, store, in_stock);
+        category_exact := CASE WHEN category IS NULL THEN count_exact
+            ELSE search_count(category_condition, exact_up_to + 1) <= exact_up_to END;
+        facets := search_facets(
+            category_condition, category_exact, condition, count_exact,
+            category_facet, price_facet
+        );
+        facets_exact := count_exact AND category_exact;
+    END IF;
+END
+$$;
+
+-- A page's rows as shown, read live: title, price and category name, and with a store its
+-- quantity there (0 where it holds none). Also the catalog version, which tells whether a
+-- cached page is still current, and whether the store exists. Always at least one row.
+CREATE OR REPLACE FUNCTION search_rows(product_ids bigint[], store bigint)
+RETURNS TABLE (
+    catalog_version bigint, store_exists boolean, id bigint, title text, price numeric,
+    category text, store_quantity integer
+)
+LANGUAGE sql STABLE AS $$
+    SELECT v.version, s.id IS NOT NULL, p.id, p.title, p.price, c.name, coalesce(i.quantity, 0)
+    FROM (SELECT coalesce(max(sc.version), 0) AS version FROM search_catalog sc) AS v
+    LEFT JOIN stores_store s ON s.id = store
+    LEFT JOIN catalog_product p ON p.id = ANY(product_ids)
+    LEFT JOIN catalog_category c ON c.id = p.category_id
+    LEFT JOIN stores_inventory i ON i.store_id = s.id AND i.product_id = p.id
+$$;
+
+-- Suggestions: up to `wanted` normalized titles starting with q's, then containing it, each
+-- group in title order, each title once (its lowest product id), and the catalog version.
+CREATE OR REPLACE FUNCTION search_suggest(
+    q text, wanted integer, OUT catalog_version bigint, OUT product_ids bigint[]
+)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    key text := search_normalize(q);
+    containing bigint[];
+BEGIN
+    catalog_version := (SELECT coalesce(max(c.version), 0) FROM search_catalog c);
+    product_ids := '{}';
+    IF key = '' THEN
+        RETURN;
+    END IF;
+    EXECUTE format(
+        'SELECT ARRAY(SELECT min(d.product_id) FROM search_document d WHERE d.title_key LIKE %L'
+        ' GROUP BY d.title_key ORDER BY d.title_key LIMIT %s)',
+        key || '%', wanted
+    ) INTO product_ids;
+    IF cardinality(product_ids) < wanted THEN
+        EXECUTE format(
+            'SELECT ARRAY(SELECT min(d.product_id) FROM search_document d'
+            ' WHERE d.title_key LIKE %L AND d.title_key NOT LIKE %L'
+            ' GROUP BY d.title_key ORDER BY d.title_key LIMIT %s)',
+            '%' || key || '%', key || '%', wanted - cardinality(product_ids)
+        ) INTO containing;
+        product_ids := product_ids || containing;
+    END IF;
+END
+$$;
