@@ -5,6 +5,7 @@ What matches, the relevance tiers, title order, counting and facets are defined 
 docs/search.md describes them.
 """
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -95,7 +96,7 @@ def search_matches(query: SearchQuery) -> SearchMatches:
         count=count,
         count_exact=count_exact,
         fuzzy=fuzzy,
-        facets=facets,
+        facets=None if facets is None else json.loads(facets),  # Django leaves jsonb as text
         facets_exact=facets_exact,
     )
 
