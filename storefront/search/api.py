@@ -155,6 +155,12 @@ class SuggestionListSerializer(serializers.Serializer):
     results = SuggestionSerializer(many=True)
 
 
+# One instance each, built once: to_representation keeps nothing between calls, and building a
+# serializer deep-copies every declared field (nested ones included) on each request.
+SEARCH_PAGE = ProductSearchPageSerializer()
+SUGGESTION_LIST = SuggestionListSerializer()
+
+
 class ProductSearchApi(APIView):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True, max_length=QUERY_MAX_LENGTH)
@@ -304,7 +310,7 @@ class ProductSearchApi(APIView):
         if found.query.facets:
             body["facets"] = found.matches.facets
             body["facets_exact"] = found.matches.facets_exact
-        return Response(ProductSearchPageSerializer(body).data)
+        return Response(SEARCH_PAGE.to_representation(body))
 
 
 class ProductSuggestApi(RateLimitedApi):
@@ -377,7 +383,7 @@ class ProductSuggestApi(RateLimitedApi):
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
         rows = suggestions(params.validated_data["q"])
-        return Response(SuggestionListSerializer({"results": rows}).data)
+        return Response(SUGGESTION_LIST.to_representation({"results": rows}))
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [self.throttle]

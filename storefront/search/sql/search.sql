@@ -128,7 +128,7 @@ BEGIN
     FOR tier_number IN 1..5 LOOP
         EXIT WHEN cardinality(found) >= skip + take;
         in_tier := format('%s AND (%s) = %s', condition, tier, tier_number);
-        IF tier_number = 1 THEN  -- a range of the title index
+        IF tier_number = 1 AND first_word IS NOT NULL THEN  -- a range of the title index
             in_tier := in_tier || format(' AND d.title_key LIKE %L', first_word || '%');
         END IF;
         EXECUTE format(
@@ -178,53 +178,38 @@ LANGUAGE sql IMMUTABLE AS $$
     WHERE floor(high / w) - floor(low / w) < 10
 $$;
 
--- The facets of a search: category counts under `category_condition` (every filter but the
--- category), and the price range and buckets under `condition`. Exact when the matches were
--- counted exactly; otherwise read on the 10 % sample (sample < 10) and scaled by 10.
+-- The facets of a search, from one read of the matches under every filter but the category
+-- (`condition`): their category counts (disjunctive), and the price range and buckets of those
+-- also in `category` when one is given. Exact when those matches were counted exactly;
+-- otherwise read on the 10 % sample (sample < 10) and scaled by 10.
 CREATE OR REPLACE FUNCTION search_facets(
-    category_condition text, category_exact boolean, condition text, exact boolean,
-    want_categories boolean, want_prices boolean
+    condition text, category bigint, exact boolean, want_categories boolean, want_prices boolean
 ) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    facets jsonb := '{}';
-    categories jsonb;
-    low numeric;
-    high numeric;
-    width numeric;
-    buckets jsonb := '[]';
+    facets jsonb;
 BEGIN
-    IF want_categories THEN
-        EXECUTE format(
-            'SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', c.id, ''name'', c.name,'
-            ' ''count'', f.n * %s) ORDER BY f.n DESC, c.name, c.id), ''[]'')'
-            ' FROM (SELECT d.category_id, count(*) AS n FROM search_document d WHERE %s'
-            ' GROUP BY d.category_id) AS f JOIN catalog_category c ON c.id = f.category_id',
-            CASE WHEN category_exact THEN 1 ELSE 10 END,
-            category_condition || CASE WHEN category_exact THEN '' ELSE ' AND d.sample < 10' END
-        ) INTO categories;
-        facets := facets || jsonb_build_object('category', categories);
-    END IF;
-    IF want_prices THEN
-        condition := condition || CASE WHEN exact THEN '' ELSE ' AND d.sample < 10' END;
-        EXECUTE format(
-            'SELECT min(d.price), max(d.price) FROM search_document d WHERE %s', condition
-        ) INTO low, high;
-        IF low IS NOT NULL THEN
-            width := search_price_width(low, high);
-            EXECUTE format(
-                'SELECT jsonb_agg(jsonb_build_object(''from'', (b * %1$s)::text,'
-                ' ''to'', ((b + 1) * %1$s)::text, ''count'', coalesce(f.n, 0) * %2$s) ORDER BY b)'
-                ' FROM generate_series(floor(%3$s / %1$s)::bigint, floor(%4$s / %1$s)::bigint) AS b'
-                ' LEFT JOIN (SELECT floor(d.price / %1$s)::bigint AS bucket, count(*) AS n'
-                ' FROM search_document d WHERE %5$s GROUP BY 1) AS f ON f.bucket = b',
-                width, CASE WHEN exact THEN 1 ELSE 10 END, low, high, condition
-            ) INTO buckets;
-        END IF;
-        facets := facets || jsonb_build_object(
-            'price', jsonb_build_object('min', low::text, 'max', high::text, 'buckets', buckets)
-        );
-    END IF;
+    EXECUTE format(
+        'WITH m AS MATERIALIZED (SELECT d.category_id, d.price FROM search_document d WHERE %1$s),'
+        ' p AS (SELECT m.price FROM m WHERE %2$s),'
+        ' bounds AS (SELECT min(price) AS low, max(price) AS high,'
+        '     search_price_width(min(price), max(price)) AS width FROM p)'
+        ' SELECT jsonb_strip_nulls(jsonb_build_object('
+        ' ''category'', CASE WHEN %3$L THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('
+        '     ''id'', c.id, ''name'', c.name, ''count'', f.n * %4$s) ORDER BY f.n DESC, c.name, c.id),'
+        '     ''[]'') FROM (SELECT m.category_id, count(*) AS n FROM m GROUP BY 1) AS f'
+        '     JOIN catalog_category c ON c.id = f.category_id) END,'
+        ' ''price'', CASE WHEN %5$L THEN (SELECT jsonb_build_object(''min'', low::text,'
+        '     ''max'', high::text, ''buckets'', coalesce((SELECT jsonb_agg(jsonb_build_object('
+        '     ''from'', (b * width)::text, ''to'', ((b + 1) * width)::text,'
+        '     ''count'', coalesce(f.n, 0) * %4$s) ORDER BY b)'
+        '     FROM generate_series(floor(low / width)::bigint, floor(high / width)::bigint) AS b'
+        '     LEFT JOIN (SELECT floor(p.price / width)::bigint AS bucket, count(*) AS n FROM p'
+        '     GROUP BY 1) AS f ON f.bucket = b), ''[]'')) FROM bounds) END))',
+        condition || CASE WHEN exact THEN '' ELSE ' AND d.sample < 10' END,
+        CASE WHEN category IS NULL THEN 'true' ELSE format('m.category_id = %L', category) END,
+        want_categories, CASE WHEN exact THEN 1 ELSE 10 END, want_prices
+    ) INTO facets;
     RETURN facets;
 END
 $$;
@@ -248,8 +233,7 @@ DECLARE
     condition text;
     tier text;
     counted bigint;
-    category_condition text;
-    category_exact boolean;
+    without_category text;
 BEGIN
     catalog_version := (SELECT coalesce(max(c.version), 0) FROM search_catalog c);
     condition := search_match_sql(words, btrim(q)) || filters;
@@ -270,20 +254,19 @@ BEGIN
     ) END;
     tier := search_tier_sql(words);
     IF count_exact OR ordering <> 'relevance' THEN
+        -- few enough to sort, or an order an index of search_document yields
         product_ids := search_ordered_ids(condition, search_order_sql(ordering, tier), skip, take);
     ELSE
         product_ids := search_ranked_ids(condition, tier, words[1], skip, take);
     END IF;
     IF category_facet OR price_facet THEN
-        category_condition := search_match_sql(words, btrim(q))
+        without_category := search_match_sql(words, btrim(q))
             || search_filter_sql(min_price, max_price, NULL, store, in_stock);
-        category_exact := CASE WHEN category IS NULL THEN count_exact
-            ELSE search_count(category_condition, exact_up_to + 1) <= exact_up_to END;
+        facets_exact := CASE WHEN category IS NULL THEN count_exact
+            ELSE search_count(without_category, exact_up_to + 1) <= exact_up_to END;
         facets := search_facets(
-            category_condition, category_exact, condition, count_exact,
-            category_facet, price_facet
+            without_category, category, facets_exact, category_facet, price_facet
         );
-        facets_exact := count_exact AND category_exact;
     END IF;
 END
 $$;
