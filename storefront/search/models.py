@@ -33,8 +33,6 @@ class SearchDocument(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField()
-    # 0-99 from a hash of the product id: counts above the exact bound read sample < 10.
-    sample = models.SmallIntegerField()
 
     class Meta:
         db_table = "search_document"
@@ -49,7 +47,6 @@ class SearchDocument(models.Model):
             ),
             models.Index(fields=["price", "product"], name="search_document_price_idx"),
             models.Index(fields=["-created_at", "-product"], name="search_document_newest_idx"),
-            models.Index(fields=["sample"], name="search_document_sample_idx"),
         ]
 
     def __str__(self) -> str:

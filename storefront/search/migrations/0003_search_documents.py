@@ -64,7 +64,6 @@ class Migration(migrations.Migration):
                 ("text_key", models.TextField(db_collation="C")),
                 ("price", models.DecimalField(decimal_places=2, max_digits=10)),
                 ("created_at", models.DateTimeField()),
-                ("sample", models.SmallIntegerField()),
                 (
                     "category",
                     models.ForeignKey(
@@ -96,7 +95,6 @@ class Migration(migrations.Migration):
                     models.Index(
                         fields=["-created_at", "-product"], name="search_document_newest_idx"
                     ),
-                    models.Index(fields=["sample"], name="search_document_sample_idx"),
                 ],
             },
         ),

@@ -81,7 +81,7 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- How many documents meet `condition`, counting at most `cap` (NULL: all).
+-- How many documents meet `condition`, counting at most `cap`.
 CREATE OR REPLACE FUNCTION search_count(condition text, cap integer) RETURNS bigint
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -89,7 +89,25 @@ DECLARE
 BEGIN
     EXECUTE format(
         'SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE %s LIMIT %s) AS s',
-        condition, coalesce(cap::text, 'ALL')
+        condition, cap
+    ) INTO found;
+    RETURN found;
+END
+$$;
+
+-- The estimated number of documents meeting `condition`: 10 x their count on a fixed 10 %
+-- of the table's pages (TABLESAMPLE SYSTEM, the same pages every time for the same table). A
+-- page sample reads contiguous pages, which is what makes it cheap; it assumes matches are not
+-- clustered by page (the order products were inserted in).
+CREATE OR REPLACE FUNCTION search_estimate(condition text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    found bigint;
+BEGIN
+    EXECUTE format(
+        'SELECT count(*) * 10 FROM search_document d TABLESAMPLE SYSTEM (10) REPEATABLE (0)'
+        ' WHERE %s',
+        condition
     ) INTO found;
     RETURN found;
 END
@@ -112,25 +130,42 @@ BEGIN
 END
 $$;
 
+-- A condition on the title implied by being in tier `tier_number` (1-4), which the title's
+-- indexes serve (a range of search_document_title_idx, search_document_title_trgm_idx): tiers
+-- 1-4 are decided by the title alone. NULL for tier 5.
+CREATE OR REPLACE FUNCTION search_tier_hint_sql(words text[], tier_number integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN cardinality(words) = 0 OR tier_number = 5 THEN NULL
+        WHEN tier_number = 1 THEN format('d.title_key LIKE %L', words[1] || '%')
+        WHEN tier_number = 2 THEN format('d.title_key LIKE %L', '% ' || words[1] || '%')
+        ELSE (SELECT string_agg(format('d.title_key LIKE %L', '%' || w || '%'), ' AND ')
+              FROM unnest(words) AS w)
+    END
+$$;
+
 -- Relevance order over more matches than are worth sorting: tier after tier, each in title
 -- order, until the page is full. A tier of fewer than 1,000 documents is sorted; a larger one
 -- is read along search_document_title_idx, where its documents are dense enough to stop early.
+-- Tiers 1-4 are read by their title conditions alone (they imply the match).
 CREATE OR REPLACE FUNCTION search_ranked_ids(
-    condition text, tier text, first_word text, skip integer, take integer
+    words text[], match text, filters text, skip integer, take integer
 ) RETURNS bigint[]
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     found bigint[] := '{}';
+    tier text := search_tier_sql(words);
     in_tier text;
     candidates bigint;
     sorted bigint[];
 BEGIN
     FOR tier_number IN 1..5 LOOP
         EXIT WHEN cardinality(found) >= skip + take;
-        in_tier := format('%s AND (%s) = %s', condition, tier, tier_number);
-        IF tier_number = 1 AND first_word IS NOT NULL THEN  -- a range of the title index
-            in_tier := in_tier || format(' AND d.title_key LIKE %L', first_word || '%');
-        END IF;
+        CONTINUE WHEN tier_number = 3 AND cardinality(words) = 1;  -- tiers 1 and 2 hold it
+        in_tier := format(
+            '%s%s AND (%s) = %s',
+            coalesce(search_tier_hint_sql(words, tier_number), match), filters, tier, tier_number
+        );
         EXECUTE format(
             'SELECT count(*), array_agg(id ORDER BY key, id) FROM ('
             'SELECT d.product_id AS id, d.title_key AS key FROM search_document d'
@@ -181,7 +216,7 @@ $$;
 -- The facets of a search, from one read of the matches under every filter but the category
 -- (`condition`): their category counts (disjunctive), and the price range and buckets of those
 -- also in `category` when one is given. Exact when those matches were counted exactly;
--- otherwise read on the 10 % sample (sample < 10) and scaled by 10.
+-- otherwise read on the page sample of search_estimate and scaled by 10.
 CREATE OR REPLACE FUNCTION search_facets(
     condition text, category bigint, exact boolean, want_categories boolean, want_prices boolean
 ) RETURNS jsonb
@@ -190,7 +225,8 @@ DECLARE
     facets jsonb;
 BEGIN
     EXECUTE format(
-        'WITH m AS MATERIALIZED (SELECT d.category_id, d.price FROM search_document d WHERE %1$s),'
+        'WITH m AS MATERIALIZED (SELECT d.category_id, d.price FROM search_document d %6$s'
+        ' WHERE %1$s),'
         ' p AS (SELECT m.price FROM m WHERE %2$s),'
         ' bounds AS (SELECT min(price) AS low, max(price) AS high,'
         '     search_price_width(min(price), max(price)) AS width FROM p)'
@@ -206,16 +242,17 @@ BEGIN
         '     FROM generate_series(floor(low / width)::bigint, floor(high / width)::bigint) AS b'
         '     LEFT JOIN (SELECT floor(p.price / width)::bigint AS bucket, count(*) AS n FROM p'
         '     GROUP BY 1) AS f ON f.bucket = b), ''[]'')) FROM bounds) END))',
-        condition || CASE WHEN exact THEN '' ELSE ' AND d.sample < 10' END,
+        condition,
         CASE WHEN category IS NULL THEN 'true' ELSE format('m.category_id = %L', category) END,
-        want_categories, CASE WHEN exact THEN 1 ELSE 10 END, want_prices
+        want_categories, CASE WHEN exact THEN 1 ELSE 10 END, want_prices,
+        CASE WHEN exact THEN '' ELSE 'TABLESAMPLE SYSTEM (10) REPEATABLE (0)' END
     ) INTO facets;
     RETURN facets;
 END
 $$;
 
 -- One search: the ids of the page (`take` of them from `skip` on), the number of matches
--- (exact up to `exact_up_to`, above it estimated on the 10 % sample), whether the words were
+-- (exact up to `exact_up_to`, above it estimated: search_estimate), whether the words were
 -- spelling-corrected, the facets asked for, and the catalog version all of it was read at.
 -- `ordering` is effective: relevance only with words.
 CREATE OR REPLACE FUNCTION search_products(
@@ -230,34 +267,34 @@ DECLARE
     words text[] := search_words(q);
     corrected text[];
     filters text := search_filter_sql(min_price, max_price, category, store, in_stock);
-    condition text;
-    tier text;
+    match text;
     counted bigint;
     without_category text;
 BEGIN
     catalog_version := (SELECT coalesce(max(c.version), 0) FROM search_catalog c);
-    condition := search_match_sql(words, btrim(q)) || filters;
-    counted := search_count(condition, exact_up_to + 1);
+    match := search_match_sql(words, btrim(q));
+    counted := search_count(match || filters, exact_up_to + 1);
     fuzzy := false;
     IF counted = 0 AND cardinality(words) > 0 THEN
         fuzzy := true;
         corrected := search_corrected(words);
         IF corrected <> words THEN
             words := corrected;
-            condition := search_match_sql(words, NULL) || filters;
-            counted := search_count(condition, exact_up_to + 1);
+            match := search_match_sql(words, NULL);
+            counted := search_count(match || filters, exact_up_to + 1);
         END IF;
     END IF;
     count_exact := counted <= exact_up_to;
     match_count := CASE WHEN count_exact THEN counted ELSE greatest(
-        exact_up_to + 1, search_count(condition || ' AND d.sample < 10', NULL) * 10
+        exact_up_to + 1, search_estimate(match || filters)
     ) END;
-    tier := search_tier_sql(words);
-    IF count_exact OR ordering <> 'relevance' THEN
+    IF count_exact OR ordering <> 'relevance' OR cardinality(words) = 0 THEN
         -- few enough to sort, or an order an index of search_document yields
-        product_ids := search_ordered_ids(condition, search_order_sql(ordering, tier), skip, take);
+        product_ids := search_ordered_ids(
+            match || filters, search_order_sql(ordering, search_tier_sql(words)), skip, take
+        );
     ELSE
-        product_ids := search_ranked_ids(condition, tier, words[1], skip, take);
+        product_ids := search_ranked_ids(words, match, filters, skip, take);
     END IF;
     IF category_facet OR price_facet THEN
         without_category := search_match_sql(words, btrim(q))

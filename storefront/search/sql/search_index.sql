@@ -39,12 +39,9 @@ CREATE OR REPLACE FUNCTION search_index_products(product_ids bigint[]) RETURNS v
 LANGUAGE sql AS $$
     DELETE FROM search_document WHERE product_id = ANY(product_ids);
     INSERT INTO search_document
-        (product_id, title_key, text_key, price, category_id, created_at, sample)
+        (product_id, title_key, text_key, price, category_id, created_at)
     SELECT p.id, t.title_key, t.title_key || ' ' || search_normalize(p.description),
-           p.price, p.category_id, p.created_at,
-           -- a fixed, evenly spread 1 % share per value (hash of the id): counts above the
-           -- exact bound are estimated on sample < 10
-           ((hashint8(p.id)::bigint + 2147483648) % 100)::smallint
+           p.price, p.category_id, p.created_at
     FROM catalog_product p
     CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
     WHERE p.id = ANY(product_ids);
