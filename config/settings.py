@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "storefront.common.middleware.RequestLogMiddleware",
+    "storefront.common.middleware.ErrorShapeMiddleware",
     "storefront.common.metrics.MetricsMiddleware",
     "storefront.common.middleware.RequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
