@@ -14,7 +14,8 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
 TYPECHECK_ENV := DATABASE_URL=postgres://x@127.0.0.1/x REDIS_URL=redis://127.0.0.1:6379/0 \
 	SECRET_KEY=typecheck-only
 
-.PHONY: help install run test lint typecheck format check seed migrate worker bench fuzz clean
+.PHONY: help install run test lint typecheck format check seed migrate manage superuser worker \
+	bench fuzz clean
 .DEFAULT_GOAL := help
 
 help:  ## this list
@@ -50,10 +51,16 @@ format: install  ## ruff fixes and formatting
 
 check: lint test  ## lint, then the whole suite
 
-# These three use DATABASE_URL/REDIS_URL, else the embedded servers of `make run` (started for
-# the command's duration if `make run` is not up).
+# These use DATABASE_URL/REDIS_URL, else the embedded servers of `make run` (started for the
+# command's duration if `make run` is not up), with DEBUG on unless DEBUG says otherwise.
 migrate: install  ## apply migrations (configured or embedded servers)
 	$(DEV) exec -- $(PY) manage.py migrate
+
+manage: install  ## any manage.py command on the same servers: ARGS="createsuperuser"
+	$(DEV) exec -- $(PY) manage.py $(ARGS)
+
+superuser: install  ## a Django admin user of your own (asks its name and password)
+	$(DEV) exec -- $(PY) manage.py createsuperuser $(ARGS)
 
 seed: install  ## sample data; SEED_ARGS="--reset --products 100000"
 	$(DEV) exec -- $(PY) manage.py seed_data --base-url http://127.0.0.1:$(PORT) $(SEED_ARGS)

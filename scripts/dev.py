@@ -9,16 +9,19 @@ redis-server), both on Unix sockets only, so nothing on this machine's ports is 
 that another launcher already runs on the same var/ (`make migrate` while `make run` is up) is
 used and left running.
 
-`run` migrates, seeds on first run, then runs gunicorn with the Dockerfile's flags, a Celery
-worker and celery beat. Ctrl-C (or SIGTERM) stops them all, then Redis, then PostgreSQL: each
-stage gets a polite signal and is killed after a deadline, which keeps the whole stop within
-10 seconds even when a Celery worker hangs on its way out.
+`run` migrates, seeds on first run, ensures the development accounts (admin and store 1's staff
+user, with the passwords it prints), then runs gunicorn with the Dockerfile's flags, a Celery
+worker and celery beat. One `run` per var/: a second one is refused (var/run.lock). Ctrl-C (or
+SIGTERM) stops them all, then Redis, then PostgreSQL: each stage gets a polite signal and is
+killed after a deadline, which keeps the whole stop within 10 seconds even when a Celery worker
+hangs on its way out.
 
 Development only: one machine, trust authentication, no tuning.
 """
 
 import argparse
 import contextlib
+import fcntl
 import os
 import signal
 import socket
@@ -233,7 +236,7 @@ def run(env: dict[str, str], port: int, var_dir: Path) -> int:
     print("Migrating the database...", flush=True)
     manage(env, "migrate", "--no-input")
     print("Seeding sample data unless there is some already...", flush=True)
-    seeded = manage(env, "seed_data", "--no-progress", "--base-url", base_url)
+    seeded = manage(env, "seed_data", "--no-progress", "--base-url", base_url, "--dev-accounts")
 
     # As the Dockerfile's CMD (see there why), on localhost, and with gunicorn's control socket
     # in var/ rather than the one ~/.gunicorn/gunicorn.ctl that every gunicorn of a user shares.
@@ -259,6 +262,33 @@ def run(env: dict[str, str], port: int, var_dir: Path) -> int:
         stop(processes, APP_STOP_DEADLINE)
 
 
+def run_lock(var_dir: Path) -> str | None:
+    """Takes var_dir/run.lock for the rest of this process (the kernel releases it however the
+    process ends); returns why not when another `run` holds it.
+
+    A second `run` on the same var/ would share the first one's servers, start a second celery
+    beat (every periodic task twice) and, on exit, remove the first gunicorn's control socket.
+    `exec` takes no lock: `make migrate`, `make seed` and `make manage` are meant to share the
+    servers of a `make run` that is up.
+    """
+    path = var_dir / "run.lock"
+    # Never closed: the lock lasts as long as this descriptor, i.e. this process.
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 32).decode().strip() or "unknown"
+        os.close(descriptor)
+        return (
+            f"`make run` is already running on {var_dir} (pid {holder}). Stop it first (Ctrl-C "
+            "in its terminal), or give this one its own STOREFRONT_VAR_DIR and PORT. "
+            "`make migrate`, `make seed` and `make manage` work alongside it."
+        )
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, f"{os.getpid()}\n".encode())
+    return None
+
+
 def main() -> int | str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -267,11 +297,14 @@ def main() -> int | str:
     exec_parser.add_argument("args", nargs="+", metavar="CMD")
     options = parser.parse_args()
 
-    port = int(os.environ.get("PORT", "8000"))
-    if options.command == "run" and not port_is_free(port):
-        return f"Port {port} is in use on 127.0.0.1; choose another with PORT=..."
     var_dir = Path(os.environ.get("STOREFRONT_VAR_DIR", REPO / "var")).resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
+    port = int(os.environ.get("PORT", "8000"))
+    if options.command == "run":
+        if refused := run_lock(var_dir):
+            return refused
+        if not port_is_free(port):
+            return f"Port {port} is in use on 127.0.0.1; choose another with PORT=..."
 
     signal.signal(signal.SIGINT, on_stop_signal)
     signal.signal(signal.SIGTERM, on_stop_signal)

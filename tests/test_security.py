@@ -124,7 +124,7 @@ def test_cors_answers_only_configured_origins(client, settings):
 def test_unknown_host_header_is_a_json_400(live, host):
     response = requests.get(f"{live.url}/healthz", headers={"Host": host}, timeout=10)
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "bad_request"
+    assert response.json()["error"]["code"] == "disallowed_host"
 
 
 def test_store_order_listing_needs_staff_of_that_store(live):

@@ -66,7 +66,7 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
         examples=[
             OpenApiExample(
                 "Login",
-                value={"username": "store1-manager", "password": "a-long-password"},
+                value={"username": "store1-manager", "password": "store1-dev-password"},
                 request_only=True,
             ),
             OpenApiExample(

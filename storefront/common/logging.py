@@ -1,9 +1,18 @@
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged.
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# An email address, as it may appear in a recipient or in a mail server's error message.
+_ADDRESS = re.compile(r"([^\s@<>\"',;:]+)@([^\s@<>\"',;:]+)")
+
+
+def masked_addresses(text: str) -> str:
+    """`text` with every email address reduced to its first letter and domain
+    (ann@example.com -> a***@example.com): logs name the customer without spelling them out."""
+    return _ADDRESS.sub(lambda match: f"{match[1][0]}***@{match[2]}", text)
 
 
 class JsonFormatter(logging.Formatter):

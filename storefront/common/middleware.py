@@ -2,14 +2,21 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.core.exceptions import DisallowedHost
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import is_valid_path
+from rest_framework.response import Response
 
 from storefront.common import request_id
-from storefront.common.errors import error_body
+from storefront.common.errors import error_body, json_error_for_status
 
 logger = logging.getLogger("storefront.request")
+# Django's own logger for refused hosts (its documentation names it), so that filters and alerts
+# set up for it keep working.
+disallowed_host_logger = logging.getLogger("django.security.DisallowedHost")
+# Enough of a refused Host header to recognise it, not an echo of whatever was sent.
+HOST_SHOWN_CHARS = 100
 
 
 class RequestLogMiddleware:
@@ -61,6 +68,54 @@ class RequestLogMiddleware:
             response["Retry-After"] = "1"
             return response
         return None
+
+
+class ErrorShapeMiddleware:
+    """Every error answers the JSON error shape, DEBUG included; HTML only for the admin and for
+    DRF's browsable and docs pages.
+
+    With DEBUG on, Django answers an unknown URL and an unhandled exception with its HTML debug
+    pages instead of config.urls' JSON handlers (the exception is still logged by
+    django.request). Any error response (status 400 and up) whose body is not JSON is replaced
+    here by the shape, keeping its status and headers, unless the admin answered it or DRF
+    rendered it (DRF's views write the shape themselves, or the browsable page a browser asked
+    for).
+
+    A Host that ALLOWED_HOSTS does not list is refused first, with a 400 that names the setting,
+    rather than the generic one (or, with DEBUG on, the HTML page) Django would answer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return self.disallowed_host(request)
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or "json" in response.get("Content-Type", "")
+            or isinstance(response, Response)
+            or (request.resolver_match is not None and "admin" in request.resolver_match.namespaces)
+        ):
+            return response
+        shaped = json_error_for_status(response.status_code)
+        for header, value in response.items():
+            if header.lower() not in {"content-type", "content-length"}:
+                shaped[header] = value
+        return shaped
+
+    @staticmethod
+    def disallowed_host(request: HttpRequest) -> JsonResponse:
+        host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+        host = host[:HOST_SHOWN_CHARS]
+        disallowed_host_logger.warning("host not in ALLOWED_HOSTS", extra={"host": host})
+        return JsonResponse(
+            error_body("disallowed_host", f"Host {host!r} is not in this server's ALLOWED_HOSTS."),
+            status=400,
+        )
 
 
 class RequestBodyMiddleware:

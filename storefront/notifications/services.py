@@ -10,7 +10,6 @@ storefront.notifications.confirmations.
 import contextlib
 import functools
 import logging
-import re
 from datetime import timedelta
 
 import redis
@@ -21,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from storefront.common.logging import masked_addresses
 from storefront.common.sql import column_field
 from storefront.notifications.confirmations import OrderConfirmation, order_confirmations
 from storefront.notifications.models import OrderEmail
@@ -34,8 +34,6 @@ DISPATCH_KEY = "notifications:order-emails:dispatch"
 DISPATCH_KEY_TTL = 60
 # Rows claimed, locked and sent per transaction and per email backend connection.
 BATCH_SIZE = 100
-# An email address, as it may appear in a recipient or in a mail server's error message.
-_ADDRESS = re.compile(r"([^\s@<>\"',;:]+)@([^\s@<>\"',;:]+)")
 # What an attempt changes on a row.
 _RECORDED_FIELDS = ("status", "recipient", "attempts", "last_error", "sent_at", "updated_at")
 
@@ -241,6 +239,7 @@ def _confirmation_email(confirmation: OrderConfirmation) -> EmailMessage:
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[confirmation.recipient],
+        headers={"X-Order-ID": str(order_id)},
     )
 
 
@@ -249,12 +248,6 @@ def _close(backend: BaseEmailBackend) -> None:
     # the connection is dropped either way and must not undo what was sent.
     with contextlib.suppress(Exception):
         backend.close()
-
-
-def masked_addresses(text: str) -> str:
-    """`text` with every email address reduced to its first letter and domain
-    (ann@example.com -> a***@example.com): logs name the customer without spelling them out."""
-    return _ADDRESS.sub(lambda match: f"{match[1][0]}***@{match[2]}", text)
 
 
 def _log(outbox: OrderEmail, message: str) -> None:
