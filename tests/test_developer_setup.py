@@ -5,6 +5,7 @@ mypy."""
 import ast
 import re
 import subprocess
+
 import pytest
 import yaml
 
@@ -23,30 +24,27 @@ def environment_reads(source: str) -> set[str]:
     literal fails, so no read goes unseen."""
     tree = ast.parse(source)
 
-    def read_name(node: ast.AST) -> ast.expr | None:
-        """The name argument of a direct read, if `node` is one."""
+    def read_name(node: ast.AST, readers: set[str]) -> ast.expr | None:
+        """The name argument of `node` if it is a read: a subscript of os.environ, or a call of
+        one of `readers`."""
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            if ast.unparse(node.value) == "os.environ":
-                return node.slice
-        if isinstance(node, ast.Call) and node.args:
-            if ast.unparse(node.func) in {"os.environ.get", "os.getenv"}:
-                return node.args[0]
+            return node.slice if ast.unparse(node.value) == "os.environ" else None
+        if isinstance(node, ast.Call) and node.args and ast.unparse(node.func) in readers:
+            return node.args[0]
         return None
 
+    direct = {"os.environ.get", "os.getenv"}
     helpers = {
         function.name: function.args.args[0].arg
         for function in tree.body
         if isinstance(function, ast.FunctionDef) and function.args.args
         for node in ast.walk(function)
-        if isinstance(name := read_name(node), ast.Name)
+        if isinstance(name := read_name(node, direct), ast.Name)
         and name.id == function.args.args[0].arg
     }
     names = set()
     for node in ast.walk(tree):
-        name = read_name(node)
-        if name is None and isinstance(node, ast.Call) and node.args:
-            if isinstance(node.func, ast.Name) and node.func.id in helpers:
-                name = node.args[0]
+        name = read_name(node, direct | helpers.keys())
         if name is None or (isinstance(name, ast.Name) and name.id in helpers.values()):
             continue
         assert isinstance(name, ast.Constant), f"not a literal name: {ast.unparse(node)}"
