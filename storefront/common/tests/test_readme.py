@@ -1,13 +1,12 @@
 """The README's commands, run as a newcomer runs them: in order, against a fresh `make run`.
 
-Every ```bash block of README.md that is a call of the API (a `curl` of http://127.0.0.1:8000, its
-output maybe assigned to a variable) runs, in one bash session (so `TOKEN` carries over), with
-the session's stack (conftest.py) in place of port 8000.
-What it prints must be JSON of the shape of the ```json block that follows it in the README
-(before the next ```bash block), or nothing when none follows: the same keys (a `"..."` key
-stands for keys the README leaves out), the same types and list lengths, and the same value
-where the value is the example's outcome (`status`, an error's `code`). Ids, prices and
-timestamps may differ.
+Every ```bash block of README.md that is a call of the API (a `curl` of http://127.0.0.1:8000,
+its output maybe assigned to a variable) runs, in one bash session so that `TOKEN` carries over,
+against the session's stack (conftest.py), whose URL replaces the README's. What it prints must
+be JSON of the shape of the ```json block that follows it in the README (before the next ```bash
+block), or nothing when none follows: the same keys (a `"..."` key stands for keys the README
+leaves out), the same types and list lengths, and the same value where the value is the
+example's outcome (`status`, an error's `code`). Ids, prices and timestamps may differ.
 """
 
 import json
