@@ -1,12 +1,15 @@
 """`make run` with nothing configured: the launcher starts PostgreSQL and Redis from wheels.
 
 Runs scripts/dev.py as the Makefile does (DATABASE_URL and REDIS_URL unset, var/ in a temporary
-directory, a free port) and checks the stack it starts end to end: the API, the Celery worker
-that sends the confirmation emails, the shared rate limit, and that Ctrl-C stops every process.
+directory, a free port) and checks the stack it starts end to end: the API, the development
+accounts it prints, the Celery worker that sends the confirmation emails, the shared rate limit,
+that a second `run` on the same var/ is refused while `exec` shares the servers, and that Ctrl-C
+stops every process.
 """
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.live import free_port, release_port, wait_until
 
@@ -40,6 +44,7 @@ class Embedded:
     base_url: str
     var_dir: Path
     log: Path
+    env: dict[str, str]  # the launcher's, PORT included
 
     def output(self) -> str:
         return self.log.read_text()
@@ -86,7 +91,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
             [sys.executable, "scripts/dev.py", "run"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    stack = Embedded(process, f"http://127.0.0.1:{port}", var_dir, log)
+    stack = Embedded(process, f"http://127.0.0.1:{port}", var_dir, log, env)
     try:
         yield stack
     finally:
@@ -191,6 +196,92 @@ def test_fifty_simultaneous_suggestions_share_one_rate_limit(started: Embedded):
         statuses = Counter(pool.map(suggest, range(50)))
 
     assert statuses == {200: 20, 429: 30}
+
+
+DEV_ACCOUNTS = "Development accounts (make run only; production seeds no passwords):"
+
+
+def printed_staff_token(stack: Embedded) -> str:
+    line = next(line for line in stack.output().splitlines() if line.startswith("API token of "))
+    return line.removeprefix("API token of store1-manager: ")
+
+
+def test_it_prints_the_development_accounts_and_both_logins_work(started: Embedded):
+    lines = started.output().splitlines()
+    block = lines[lines.index(DEV_ACCOUNTS) :][:3]
+    assert block == [
+        DEV_ACCOUNTS,
+        f"  admin          admin / admin-dev-password        {started.base_url}/admin/",
+        "  store 1 staff  store1-manager / store1-dev-password",
+    ]
+
+    status, body = request(
+        f"{started.base_url}/api/auth/token/",
+        {"username": "store1-manager", "password": "store1-dev-password"},
+    )
+    assert (status, body) == (200, {"token": printed_staff_token(started)})
+
+    admin = requests.Session()
+    login = f"{started.base_url}/admin/login/?next=/admin/"
+    form = admin.get(login, timeout=60).text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert csrf is not None, form
+    credentials = {"username": "admin", "password": "admin-dev-password"}
+    response = admin.post(
+        login, {**credentials, "csrfmiddlewaretoken": csrf[1]}, allow_redirects=False, timeout=60
+    )
+    assert (response.status_code, response.headers.get("Location")) == (302, "/admin/")
+    assert "Site administration" in admin.get(f"{started.base_url}/admin/", timeout=60).text
+
+
+def test_errors_are_json_with_debug_on_and_only_browsable_pages_are_html(started: Embedded):
+    browser = {"Accept": "text/html"}
+    unknown = requests.get(f"{started.base_url}/no/such/page/", headers=browser, timeout=60)
+    browsable = requests.get(
+        f"{started.base_url}/stores/999999/inventory/", headers=browser, timeout=60
+    )
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+    assert browsable.status_code == 404
+    assert browsable.headers["Content-Type"].startswith("text/html")
+
+
+def test_gunicorn_logs_the_address_it_listens_at(started: Embedded):
+    assert f"Listening at: {started.base_url} (" in started.output()
+
+
+def test_a_second_run_on_the_same_var_is_refused_while_exec_shares_its_servers(
+    started: Embedded,
+):
+    control_socket = started.var_dir / "gunicorn.ctl"
+    assert control_socket.exists()
+    port = free_port()
+    try:
+        second = subprocess.run(
+            [sys.executable, "scripts/dev.py", "run"],
+            cwd=ROOT, env={**started.env, "PORT": str(port)}, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        release_port(port)
+    # `make seed` / `make manage` while `make run` is up: the same database, left running.
+    seeded = subprocess.run(
+        [sys.executable, "scripts/dev.py", "exec", "--", sys.executable, "manage.py",
+         "seed_data", "--no-progress", "--dev-accounts"],
+        cwd=ROOT, env=started.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert second.returncode == 1
+    assert (
+        f"`make run` is already running on {started.var_dir.resolve()} "
+        f"(pid {started.process.pid})" in second.stderr
+    )
+    assert control_socket.exists()
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "Products already exist; nothing to do" in seeded.stdout
+    assert f"API token of store1-manager: {printed_staff_token(started)}" in seeded.stdout
+    assert request(f"{started.base_url}/healthz")[0] == 200
 
 
 def started_processes(stack: Embedded) -> list["psutil.Process"]:
