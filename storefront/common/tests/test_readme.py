@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from storefront.common.tests.embedded import Embedded
-from tests.live import REPO
+from tests.live import REPO, required_program
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +83,7 @@ def shape_mismatches(expected: Any, actual: Any, where: str = "answer") -> list[
 @pytest.fixture(scope="module")
 def outputs(started: Embedded) -> list[str]:
     """What each README command printed, run one after the other in one bash session."""
+    required_program("curl")
     script = "set -euo pipefail\n" + "".join(
         f"{command}printf '\\n%s\\n' '{END_OF_BLOCK}'\n" for command, _ in EXAMPLES
     )
