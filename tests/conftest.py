@@ -78,8 +78,10 @@ def seeded_template(workdir) -> Seeded:
     """Migrated and seeded once per session; only ever copied, never served from."""
     prefix = _database_prefix()
     template = Database(os.environ["DATABASE_URL"], f"{prefix}_tpl").create()
-    # The suite's own Redis: the seed bumps the catalog version there, as every test may.
-    env = app_env(database_url=template.url, redis_url=os.environ["REDIS_URL"], workdir=workdir)
+    # A Redis of the seed's own (it bumps the catalog version): only the database is copied,
+    # and the live processes stay off the suite's Redis, which may hold other data.
+    redis = RedisServer(workdir).start()
+    env = app_env(database_url=template.url, redis_url=redis.url(), workdir=workdir)
     try:
         manage("migrate", "--no-input", env=env)
         seeded = manage("seed_data", *SEED_ARGS, "--no-progress", env=env)
@@ -89,6 +91,7 @@ def seeded_template(workdir) -> Seeded:
             tokens[user] = token
         yield Seeded(database=template, tokens=tokens)
     finally:
+        redis.close()
         template.drop()
 
 
