@@ -134,6 +134,14 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def live_database_prefix() -> str:
+    """The names of the databases the suite creates next to DATABASE_URL's start with this."""
+    url = os.environ["DATABASE_URL"]
+    name = url.rsplit("/", 1)[-1].split("?")[0] or "storefront"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{name}_live{worker}".lower()
+
+
 class Database:
     """A dedicated PostgreSQL database next to the one DATABASE_URL names."""
 
