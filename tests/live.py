@@ -330,7 +330,9 @@ class Gunicorn:
         listeners = {
             connection.pid
             for connection in psutil.net_connections("tcp")
-            if connection.status == psutil.CONN_LISTEN and connection.laddr.port == self.port
+            if connection.status == psutil.CONN_LISTEN
+            and connection.laddr  # an address, not psutil's () for none
+            and connection.laddr.port == self.port
         }
         return bool(listeners) and listeners <= {int(pid) for pid in booted}
 
