@@ -2,7 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# The launcher of `make run`: starts PostgreSQL and Redis from wheels unless configured.
+# The launcher of `make run` and `make test`: starts PostgreSQL and Redis from wheels unless
+# configured.
 DEV := $(PY) scripts/dev.py
 # `make test` and `make fuzz`: the servers DATABASE_URL/REDIS_URL name (the suite creates its
 # own databases there and writes Redis keys under a prefix of its own session only), else
