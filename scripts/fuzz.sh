@@ -9,7 +9,7 @@
 #                      "--report junit,har --report-dir var/fuzz"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${DATABASE_URL:?set DATABASE_URL to a PostgreSQL server (make fuzz sets a default)}"
+: "${DATABASE_URL:?set DATABASE_URL to a PostgreSQL server (make fuzz starts one unless set)}"
 
 export FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-300}
 export FUZZ_SEED=${FUZZ_SEED:-random}

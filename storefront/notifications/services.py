@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
@@ -107,10 +108,16 @@ def dispatch_redis() -> redis.Redis:
     )
 
 
+def _dispatch_key() -> str:
+    """DISPATCH_KEY under the cache's prefix (CACHE_KEY_PREFIX), like the cache's own keys:
+    deployments, or test sessions, that share a Redis database keep apart."""
+    return cache.make_key(DISPATCH_KEY)
+
+
 def _dispatch_key_set() -> bool:
     """True when this caller set the dispatch key (or Redis could not say), so should publish."""
     try:
-        return bool(dispatch_redis().set(DISPATCH_KEY, 1, nx=True, ex=DISPATCH_KEY_TTL))
+        return bool(dispatch_redis().set(_dispatch_key(), 1, nx=True, ex=DISPATCH_KEY_TTL))
     except redis.RedisError:
         logger.warning(
             "order email dispatch key unavailable; publishing anyway",
@@ -122,7 +129,7 @@ def _dispatch_key_set() -> bool:
 
 def _dispatch_key_delete() -> None:
     try:
-        dispatch_redis().delete(DISPATCH_KEY)
+        dispatch_redis().delete(_dispatch_key())
     except redis.RedisError:
         # Left in place, the key delays new tasks until it expires; the drain covers that gap.
         logger.warning(
