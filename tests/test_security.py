@@ -141,7 +141,7 @@ def test_store_order_listing_needs_staff_of_that_store(live):
     assert other.status_code == 200
 
 
-def test_cancel_needs_staff_of_the_order_store(live):
+def test_cancel_needs_staff_of_the_order_store_and_hides_the_order_from_others(live):
     product_id, stock_before = live.database.rows(
         "SELECT product_id, quantity FROM stores_inventory WHERE store_id = 1 AND quantity > 0 "
         "ORDER BY product_id LIMIT 1"
@@ -155,8 +155,13 @@ def test_cancel_needs_staff_of_the_order_store(live):
     cancel = f"{live.url}/orders/{placed['id']}/cancel/"
 
     assert requests.post(cancel, timeout=10).status_code == 401
-    assert requests.post(cancel, headers=live.auth("shopper"), timeout=10).status_code == 403
-    assert requests.post(cancel, headers=live.auth("store2-manager"), timeout=10).status_code == 403
+    # To anyone who may not see it, the order does not exist (as for an id never used).
+    missing = requests.post(f"{live.url}/orders/{2**62}/cancel/", headers=live.auth("shopper"))
+    for user in ("shopper", "store2-manager"):
+        refused = requests.post(cancel, headers=live.auth(user), timeout=10)
+        assert (refused.status_code, refused.json()) == (404, missing.json())
+        seen = requests.get(f"{live.url}/orders/{placed['id']}/", headers=live.auth(user))
+        assert (seen.status_code, seen.json()) == (404, missing.json())
     assert _stock(live, product_id) == stock_before - 1  # refused cancels changed nothing
 
     done = requests.post(cancel, headers=live.auth("store1-manager"), timeout=10)
