@@ -4,6 +4,7 @@ or a stack trace, and nothing written."""
 import http.client
 import json
 import socket
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -304,3 +305,22 @@ def test_a_body_shorter_than_its_content_length_is_a_400_not_parsed(live):
     assert json.loads(answer)["error"]["code"] == "incomplete_body"
     assert _writes(live) == before
 
+
+def test_a_client_error_is_logged_without_a_traceback(live):
+    request_id = uuid.uuid4().hex
+    response = _send(
+        live,
+        "POST",
+        "/orders/",
+        order(email="a" * 400_000),
+        {**JSON, "X-Request-ID": request_id},
+    )
+    assert response.status_code == 400
+    logged = [
+        json.loads(line)
+        for line in live.server.log.read_text().splitlines()
+        if request_id in line and line.startswith("{")
+    ]
+    assert logged, "the oversized body was logged"  # at WARNING, which the server logs
+    assert {record["level"] for record in logged} == {"WARNING"}
+    assert not any("exc" in record for record in logged)
