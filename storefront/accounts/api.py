@@ -58,6 +58,16 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
                     {"non_field_errors": ["Unable to log in with provided credentials."]},
                 ),
             ),
+            415: error_response(
+                "The body is not `application/json`, `application/x-www-form-urlencoded` or "
+                "`multipart/form-data` (spelled so, with no parameter but `charset=utf-8` and "
+                "a multipart boundary).",
+                error_example(
+                    "Another type",
+                    "unsupported_media_type",
+                    'Unsupported media type "text/plain" in request.',
+                ),
+            ),
             429: error_response(
                 "Too many attempts from this client or for this username; `Retry-After` gives "
                 "the seconds to wait.",

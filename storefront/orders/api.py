@@ -77,6 +77,12 @@ _ERRORS = {
             "This Idempotency-Key was already used with a different request.",
         ),
     ),
+    415: error_response(
+        "The body is not `application/json` (spelled so, with no parameter but `charset=utf-8`).",
+        error_example(
+            "Another type", "unsupported_media_type", 'Unsupported media type "*/*" in request.'
+        ),
+    ),
 }
 _ORDER = {
     "id": 1,
@@ -192,7 +198,7 @@ class OrderPlaceApi(APIView):
                 description="Client-chosen unique key (1-255 printable ASCII characters).",
             )
         ],
-        responses={201: OrderOutputSerializer, **error_responses(400, 404, 409)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 404, 409, 415)},
         # Anonymous clients may order; a token makes the order the user's (and scopes its key).
         # drf-spectacular takes security requirement objects here; its stubs say names only.
         auth=[{}, {"tokenAuth": []}],  # type: ignore[list-item]
