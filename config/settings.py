@@ -330,9 +330,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "storefront.common.logging.JsonFormatter"}},
-    "filters": {"request_id": {"()": "storefront.common.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "storefront.common.request_id.RequestIdFilter"},
+        "client_errors": {"()": "storefront.common.logging.ClientErrorFilter"},
+    },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "client_errors"],
+        }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
