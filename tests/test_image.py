@@ -1,6 +1,7 @@
-"""The production image installs runtime dependencies only and runs as a non-root user; the
-Compose file stays valid. No Docker engine is needed: the Dockerfile and pyproject are read,
-and `docker-compose config` validates the Compose file."""
+"""The production image installs runtime dependencies only, runs as a non-root user and gets no
+secret from the build context; the Compose file stays valid. No Docker engine is needed: the
+Dockerfile, .dockerignore and pyproject are read, and `docker-compose config` validates the
+Compose file."""
 
 import re
 import subprocess
@@ -76,6 +77,57 @@ def test_the_runtime_dependencies_pull_in_no_test_benchmark_or_embedded_package(
     # Nor what those tools bring along.
     assert runtime & {"pluggy", "iniconfig", "coverage", "hypothesis", "execnet"} == set()
     assert {"django", "gunicorn", "celery", "prometheus-client"} <= runtime
+
+
+def dockerignore_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as a regular expression: `*` and `?` within one path segment,
+    `**/` any number of segments (the subset of Docker's syntax the file uses)."""
+    regex = ""
+    rest = pattern.strip("/")
+    while rest:
+        for token, translated in (
+            ("**/", "(?:[^/]+/)*"),
+            ("**", ".*"),
+            ("*", "[^/]*"),
+            ("?", "[^/]"),
+        ):
+            if rest.startswith(token):
+                regex, rest = regex + translated, rest[len(token) :]
+                break
+        else:
+            regex, rest = regex + re.escape(rest[0]), rest[1:]
+    return re.compile(regex)
+
+
+def left_out_of_the_context(path: str) -> bool:
+    """Whether `docker build` leaves `path` (relative to the repository) out of the context: the
+    last pattern matching it or a directory above it decides; a `!` pattern takes it back in."""
+    lines = (REPO / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    parts = path.split("/")
+    path_and_parents = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+    left_out = False
+    for pattern in patterns:
+        regex = dockerignore_pattern(pattern.removeprefix("!"))
+        if any(regex.fullmatch(candidate) for candidate in path_and_parents):
+            left_out = not pattern.startswith("!")
+    return left_out
+
+
+def test_the_build_context_leaves_out_secrets_and_local_state():
+    secrets = [".env", ".env.production", "config/.env", "deploy/tls.pem", "deploy/tls.key"]
+    local = ["var/postgres/PG_VERSION", "var/emails/1.log", ".venv/bin/python", ".git/HEAD"]
+    assert [path for path in secrets + local if not left_out_of_the_context(path)] == []
+
+
+def test_the_build_context_keeps_the_source_the_image_runs():
+    tracked = subprocess.run(
+        ["git", "ls-files", "config", "storefront", "manage.py", "gunicorn.conf.py"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert len(tracked) > 50
+    kept = [*tracked, ".env.example", "pyproject.toml", "README.md"]
+    assert [path for path in kept if left_out_of_the_context(path)] == []
 
 
 def test_docker_compose_config_is_valid():

@@ -1,7 +1,9 @@
 import hashlib
+from collections.abc import Mapping
 from functools import cached_property
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import parsers, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -18,6 +20,7 @@ from storefront.common.ratelimit import (
     Verdict,
     client_address,
     rate_limit_hit_or_allow,
+    rate_limit_release_or_keep,
 )
 
 
@@ -27,9 +30,11 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
 
     - per client IP, LOGIN_CLIENT_RATE_LIMIT attempts in any LOGIN_CLIENT_RATE_WINDOW seconds;
     - per username, LOGIN_FAILURE_LIMIT failed attempts in any LOGIN_FAILURE_WINDOW seconds.
-      Only failures count, so the owner's correct logins never fill it; an attacker who fills it
-      makes the username wait at most the window after his last failure (tokens already issued
-      keep working).
+      Each attempt takes a slot before its password is checked and gives it back if the
+      password was right: however many run at once, at most the limit are checked, and the
+      owner's correct logins never fill it. An attacker who fills it makes the username wait at
+      most the window after his last failure (tokens already issued keep working). The username
+      is counted as it is authenticated, so no padding or spelling of it has a limit of its own.
     Over a limit: 429 with Retry-After. If Redis cannot count, the login is allowed (logged).
     """
 
@@ -53,6 +58,16 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
                     {"non_field_errors": ["Unable to log in with provided credentials."]},
                 ),
             ),
+            415: error_response(
+                "The body is not `application/json`, `application/x-www-form-urlencoded` or "
+                "`multipart/form-data` (spelled so, with no parameter but `charset=utf-8` and "
+                "a multipart boundary).",
+                error_example(
+                    "Another type",
+                    "unsupported_media_type",
+                    'Unsupported media type "text/plain" in request.',
+                ),
+            ),
             429: error_response(
                 "Too many attempts from this client or for this username; `Retry-After` gives "
                 "the seconds to wait.",
@@ -66,7 +81,7 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
         examples=[
             OpenApiExample(
                 "Login",
-                value={"username": "store1-manager", "password": "a-long-password"},
+                value={"username": "store1-manager", "password": "store1-dev-password"},
                 request_only=True,
             ),
             OpenApiExample(
@@ -84,24 +99,30 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
         )
         if self.client_verdict is not None and not self.client_verdict.allowed:
             raise Throttled(wait=self.client_verdict.reset)
-        failures = rate_limit_hit_or_allow(
-            "login", self.failures_key, self.failure_rate, count=False
-        )
-        if failures is not None and not failures.allowed:
-            raise Throttled(wait=failures.reset)
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError:
-            rate_limit_hit_or_allow("login", self.failures_key, self.failure_rate)
-            raise
+        failure = rate_limit_hit_or_allow("login", self.failures_key, self.failure_rate)
+        if failure is not None and not failure.allowed:
+            raise Throttled(wait=failure.reset)
+        response = super().post(request, *args, **kwargs)  # a failure keeps its slot
+        if failure is not None:
+            rate_limit_release_or_keep("login", self.failures_key, failure)
+        return response
 
     def announced_limit(self) -> Verdict | None:
         return self.client_verdict
 
     @cached_property
     def failures_key(self) -> str:
-        username = self.request.data.get("username") if isinstance(self.request.data, dict) else ""
-        digest = hashlib.sha256(str(username or "").casefold().encode()).hexdigest()
+        """The username as the serializer passes it to authenticate (stripped of any unicode
+        whitespace), NFKC-normalized as Django stores usernames and case-folded: every spelling
+        that could be, or look like, one username shares its limit."""
+        data = self.request.data if isinstance(self.request.data, Mapping) else {}
+        field = self.get_serializer().fields["username"]
+        try:
+            username = field.run_validation(field.get_value(data))
+        except ValidationError:
+            username = ""  # refused before any password is checked
+        normalized = get_user_model().normalize_username(username).casefold()
+        digest = hashlib.sha256(normalized.encode()).hexdigest()
         return f"ratelimit:login:failures:{digest}"
 
     @property

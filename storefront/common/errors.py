@@ -1,6 +1,7 @@
 """One JSON error shape for the whole API: {"error": {"code", "message", "fields"}}."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -78,19 +79,39 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+# The code and message of an error that no view described: Django's error handlers, and the
+# DEBUG pages ErrorShapeMiddleware replaces. Another status gets its HTTP reason phrase.
+STATUS_ERRORS = {
+    400: ("bad_request", "Bad request."),
+    403: ("permission_denied", "Permission denied."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    500: ("server_error", "Internal server error."),
+}
+
+
+def json_error_for_status(status_code: int) -> JsonResponse:
+    """The error shape for a bare status."""
+    phrase = HTTPStatus(status_code).phrase
+    code, message = STATUS_ERRORS.get(
+        status_code, (phrase.lower().replace(" ", "_").replace("-", "_"), f"{phrase}.")
+    )
+    return JsonResponse(error_body(code, message), status=status_code)
+
+
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return json_error_for_status(400)
 
 
 def json_permission_denied(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
-    return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
+    return json_error_for_status(403)
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return json_error_for_status(404)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return json_error_for_status(500)

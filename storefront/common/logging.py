@@ -1,9 +1,18 @@
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged.
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# An email address, as it may appear in a recipient or in a mail server's error message.
+_ADDRESS = re.compile(r"([^\s@<>\"',;:]+)@([^\s@<>\"',;:]+)")
+
+
+def masked_addresses(text: str) -> str:
+    """`text` with every email address reduced to its first letter and domain
+    (ann@example.com -> a***@example.com): logs name the customer without spelling them out."""
+    return _ADDRESS.sub(lambda match: f"{match[1][0]}***@{match[2]}", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,3 +29,18 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+class ClientErrorFilter(logging.Filter):
+    """A record of a request answered with a 4xx is at most a WARNING, without traceback: the
+    client erred, not the server. Django logs a SuspiciousOperation (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, an unknown Host) at ERROR with its traceback although it
+    answers 400. Records of 5xx answers, and any without a status, pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            if record.levelno > logging.WARNING:
+                record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = record.stack_info = None
+        return True

@@ -5,17 +5,19 @@ through. One Lua script drops the entries older than the window, counts the rest
 request if there is room, and can read cache entries along in the same round trip. Redis runs
 a script alone and stamps it with its own clock (TIME), so concurrent requests from any number
 of web processes are counted exactly and never judged by clocks that disagree. A refused
-request is not recorded: hammering while limited does not extend the wait.
+request is not recorded: hammering while limited does not extend the wait. A request that
+turns out not to count (a correct login, under a limit of failures) gives its entry back.
 
 Keys and values are the cache's (`cache.make_key`, the backend's `client.decode`); the script
 runs on the cache's own Redis client (`django_redis.get_redis_connection`).
 """
 
+import contextlib
 import functools
 import logging
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -32,17 +34,17 @@ from rest_framework.views import APIView
 logger = logging.getLogger(__name__)
 
 # KEYS[1]: the log; KEYS[2..]: cache entries to read along.
-# ARGV: window (ms), limit, cost (1: record this request if there is room; 0: only look), member.
+# ARGV: window (ms), limit, member (this request's entry, recorded if there is room).
 # Returns {recorded (0/1), entries in the window, ms until the oldest leaves it, values...}.
 _SLIDING_LOG = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-local window, limit, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 local recorded = 0
-if cost > 0 and count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], window)
   count = count + 1
   recorded = 1
@@ -67,29 +69,28 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class Verdict:
-    allowed: bool  # this request was within the limit (and, when counted, recorded)
+    allowed: bool  # this request was within the limit, and recorded
     limit: int
     remaining: int  # requests still allowed in the window after this one
     reset: int  # seconds until the oldest request leaves the window (a slot frees)
     entries: dict[str, Any] = field(default_factory=dict)  # the cache entries read along
+    entry: str = ""  # this request's entry in the log (if allowed), for rate_limit_release
 
 
-def rate_limit_hit(
-    key: str, rate: RateLimit, *, count: bool = True, also_get: Sequence[str] = ()
-) -> Verdict:
-    """Counts a request against the cache key `key` (or, with count=False, only tells whether
-    one would be allowed) and reads the cache entries `also_get` as `get_many` does, in one
-    atomic round trip. Raises whatever Redis raises: the caller decides to fail open or not."""
+def rate_limit_hit(key: str, rate: RateLimit, *, also_get: Sequence[str] = ()) -> Verdict:
+    """Counts a request against the cache key `key` if the limit has room for it, and reads
+    the cache entries `also_get` as `get_many` does, in one atomic round trip. Raises whatever
+    Redis raises: the caller decides to fail open or not."""
     backend = cast(RedisCache, caches[DEFAULT_CACHE_ALIAS])
     names = {backend.make_key(name): name for name in also_get}
     script = _script(get_redis_connection(DEFAULT_CACHE_ALIAS))
+    entry = uuid.uuid4().hex
     recorded, in_window, reset_ms, *values = script(
-        keys=[backend.make_key(key), *names],
-        args=[rate.window * 1000, rate.limit, int(count), uuid.uuid4().hex],
+        keys=[backend.make_key(key), *names], args=[rate.window * 1000, rate.limit, entry]
     )
     in_window = int(in_window)
     return Verdict(
-        allowed=bool(recorded) if count else in_window < rate.limit,
+        allowed=bool(recorded),
         limit=rate.limit,
         remaining=max(rate.limit - in_window, 0),
         reset=max(1, math.ceil(int(reset_ms) / 1000)) if in_window else 0,
@@ -98,7 +99,16 @@ def rate_limit_hit(
             for name, value in zip(names.values(), values, strict=True)
             if value is not None
         },
+        entry=entry if recorded else "",
     )
+
+
+def rate_limit_release(key: str, verdict: Verdict) -> None:
+    """Gives back the slot that `verdict`, an allowed count against `key`, took: the request
+    turned out not to count. Raises whatever Redis raises."""
+    if verdict.entry:
+        backend = cast(RedisCache, caches[DEFAULT_CACHE_ALIAS])
+        get_redis_connection(DEFAULT_CACHE_ALIAS).zrem(backend.make_key(key), verdict.entry)
 
 
 class RateLimitedApi(APIView):
@@ -122,16 +132,29 @@ class RateLimitedApi(APIView):
 
 
 def rate_limit_hit_or_allow(
-    name: str, key: str, rate: RateLimit, *, count: bool = True, also_get: Sequence[str] = ()
+    name: str, key: str, rate: RateLimit, *, also_get: Sequence[str] = ()
 ) -> Verdict | None:
     """`rate_limit_hit`, failing open: None when Redis cannot count (logged under the limit's
     `name`), and the caller lets the request through. A limit must never take an endpoint
     down with Redis."""
+    with _failing_open(name, "allowing request"):
+        return rate_limit_hit(key, rate, also_get=also_get)
+    return None
+
+
+def rate_limit_release_or_keep(name: str, key: str, verdict: Verdict) -> None:
+    """`rate_limit_release`, failing open: when Redis cannot (logged), the slot stays taken
+    until it leaves the window, and the request still succeeds."""
+    with _failing_open(name, "slot kept"):
+        rate_limit_release(key, verdict)
+
+
+@contextlib.contextmanager
+def _failing_open(name: str, outcome: str) -> Iterator[None]:
     try:
-        return rate_limit_hit(key, rate, count=count, also_get=also_get)
+        yield
     except Exception:
-        logger.warning("%s rate limit unavailable; allowing request", name, exc_info=True)
-        return None
+        logger.warning("%s rate limit unavailable; %s", name, outcome, exc_info=True)
 
 
 def client_address(request: HttpRequest) -> str:

@@ -10,17 +10,18 @@ storefront.notifications.confirmations.
 import contextlib
 import functools
 import logging
-import re
 from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from storefront.common.logging import masked_addresses
 from storefront.common.sql import column_field
 from storefront.notifications.confirmations import OrderConfirmation, order_confirmations
 from storefront.notifications.models import OrderEmail
@@ -34,8 +35,6 @@ DISPATCH_KEY = "notifications:order-emails:dispatch"
 DISPATCH_KEY_TTL = 60
 # Rows claimed, locked and sent per transaction and per email backend connection.
 BATCH_SIZE = 100
-# An email address, as it may appear in a recipient or in a mail server's error message.
-_ADDRESS = re.compile(r"([^\s@<>\"',;:]+)@([^\s@<>\"',;:]+)")
 # What an attempt changes on a row.
 _RECORDED_FIELDS = ("status", "recipient", "attempts", "last_error", "sent_at", "updated_at")
 
@@ -109,10 +108,16 @@ def dispatch_redis() -> redis.Redis:
     )
 
 
+def _dispatch_key() -> str:
+    """DISPATCH_KEY under the cache's prefix (CACHE_KEY_PREFIX), like the cache's own keys:
+    deployments, or test sessions, that share a Redis database keep apart."""
+    return cache.make_key(DISPATCH_KEY)
+
+
 def _dispatch_key_set() -> bool:
     """True when this caller set the dispatch key (or Redis could not say), so should publish."""
     try:
-        return bool(dispatch_redis().set(DISPATCH_KEY, 1, nx=True, ex=DISPATCH_KEY_TTL))
+        return bool(dispatch_redis().set(_dispatch_key(), 1, nx=True, ex=DISPATCH_KEY_TTL))
     except redis.RedisError:
         logger.warning(
             "order email dispatch key unavailable; publishing anyway",
@@ -124,7 +129,7 @@ def _dispatch_key_set() -> bool:
 
 def _dispatch_key_delete() -> None:
     try:
-        dispatch_redis().delete(DISPATCH_KEY)
+        dispatch_redis().delete(_dispatch_key())
     except redis.RedisError:
         # Left in place, the key delays new tasks until it expires; the drain covers that gap.
         logger.warning(
@@ -241,6 +246,7 @@ def _confirmation_email(confirmation: OrderConfirmation) -> EmailMessage:
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[confirmation.recipient],
+        headers={"X-Order-ID": str(order_id)},
     )
 
 
@@ -249,12 +255,6 @@ def _close(backend: BaseEmailBackend) -> None:
     # the connection is dropped either way and must not undo what was sent.
     with contextlib.suppress(Exception):
         backend.close()
-
-
-def masked_addresses(text: str) -> str:
-    """`text` with every email address reduced to its first letter and domain
-    (ann@example.com -> a***@example.com): logs name the customer without spelling them out."""
-    return _ADDRESS.sub(lambda match: f"{match[1][0]}***@{match[2]}", text)
 
 
 def _log(outbox: OrderEmail, message: str) -> None:

@@ -19,7 +19,7 @@ from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
 from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
-from storefront.orders.services import OrderLine, order_cancel, order_place
+from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, order_place
 from storefront.stores.selectors import store_exists, store_is_managed_by
 
 MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
@@ -50,11 +50,17 @@ _ERRORS = {
         error_example(
             "Another store's staff",
             "permission_denied",
+            "Only staff of this store may list its orders.",
+        ),
+        error_example(
+            "The order's customer",
+            "permission_denied",
             "Only staff of this store may cancel its orders.",
         ),
     ),
     404: error_response(
-        "Unknown store or order.",
+        "Unknown store, or an order that does not exist or that you may not see (the two "
+        "answer alike).",
         error_example("Unknown order", "not_found", "Order not found."),
         error_example("Unknown store", "not_found", "Store 999 does not exist."),
     ),
@@ -69,6 +75,12 @@ _ERRORS = {
             "Idempotency-Key reused",
             "conflict",
             "This Idempotency-Key was already used with a different request.",
+        ),
+    ),
+    415: error_response(
+        "The body is not `application/json` (spelled so, with no parameter but `charset=utf-8`).",
+        error_example(
+            "Another type", "unsupported_media_type", 'Unsupported media type "*/*" in request.'
         ),
     ),
 }
@@ -186,7 +198,7 @@ class OrderPlaceApi(APIView):
                 description="Client-chosen unique key (1-255 printable ASCII characters).",
             )
         ],
-        responses={201: OrderOutputSerializer, **error_responses(400, 404, 409)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 404, 409, 415)},
         # Anonymous clients may order; a token makes the order the user's (and scopes its key).
         # drf-spectacular takes security requirement objects here; its stubs say names only.
         auth=[{}, {"tokenAuth": []}],  # type: ignore[list-item]
@@ -265,15 +277,14 @@ class OrderDetailApi(APIView):
         operation_id="order_detail",
         tags=["orders"],
         summary="One order (its customer, the store's staff or a superuser)",
-        responses={200: OrderOutputSerializer, **error_responses(401, 403, 404)},
+        description="Anyone else gets 404, as for an order that does not exist.",
+        responses={200: OrderOutputSerializer, **error_responses(401, 404)},
         examples=[order_example("Confirmed")],
     )
     def get(self, request: Request, order_id: int) -> Response:
         order = order_detail(order_id=order_id)
-        if order is None:
-            raise NotFound("Order not found.")
-        if not order_visible_to(order=order, user=request.user):
-            raise PermissionDenied("You may not see this order.")
+        if order is None or not order_visible_to(order=order, user=request.user):
+            raise OrderNotFound
         return Response(rendered(OrderOutputSerializer, order))
 
 
@@ -284,7 +295,10 @@ class OrderCancelApi(APIView):
         operation_id="order_cancel",
         tags=["orders"],
         summary="Cancel a CONFIRMED order and return its stock (store staff)",
-        description="Exactly once: a second or concurrent cancel gets 409.",
+        description=(
+            "Exactly once: a second or concurrent cancel gets 409. The order's customer gets "
+            "403; anyone else who may not see the order gets 404, as for one that does not exist."
+        ),
         request=None,
         responses={200: OrderOutputSerializer, **error_responses(401, 403, 404, 409)},
         examples=[

@@ -80,7 +80,7 @@ def order_detail(*, order_id: int) -> OrderDetail | None:
     )
 
 
-def order_visible_to(*, order: OrderDetail, user: AbstractUser | AnonymousUser) -> bool:
+def order_visible_to(*, order: Order | OrderDetail, user: AbstractUser | AnonymousUser) -> bool:
     """The customer who placed it, and the store's staff, may look at an order."""
     if user.is_authenticated and order.placed_by_id == user.pk:
         return True

@@ -25,7 +25,12 @@ from storefront.common.errors import ConflictError
 from storefront.inventory.services import stock_return
 from storefront.notifications.services import order_emails_dispatch
 from storefront.orders.models import IdempotencyKey, Order
-from storefront.orders.selectors import OrderDetail, OrderLineDetail, order_detail
+from storefront.orders.selectors import (
+    OrderDetail,
+    OrderLineDetail,
+    order_detail,
+    order_visible_to,
+)
 from storefront.stores.selectors import store_is_managed_by
 
 # sql/orders_place.sql: one call is the whole placement, its own transaction in autocommit.
@@ -34,6 +39,13 @@ _PLACE = (
     "%(quantities)s::integer[], %(email)s::text, %(placed_by)s::integer, "
     "%(now)s::timestamptz, %(key)s::text, %(fingerprint)s::text)"
 )
+
+
+class OrderNotFound(NotFound):
+    """No such order, or one the user may not see: the two answer alike, so that nobody learns
+    which ids exist."""
+
+    default_detail = "Order not found."
 
 
 class _PlacedRow(NamedTuple):
@@ -146,8 +158,10 @@ def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -
     with transaction.atomic(durable=True):
         order = Order.objects.select_for_update().filter(pk=order_id).first()
         if order is None:
-            raise NotFound("Order not found.")
+            raise OrderNotFound
         if not store_is_managed_by(store_id=order.store_id, user=cancelled_by):
+            if not order_visible_to(order=order, user=cancelled_by):
+                raise OrderNotFound
             raise PermissionDenied("Only staff of this store may cancel its orders.")
         if order.status != Order.Status.CONFIRMED:
             raise ConflictError(

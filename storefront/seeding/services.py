@@ -1,4 +1,5 @@
-"""Deterministic sample data: stores, categories, products, inventory and a store-1 staff user.
+"""Deterministic sample data: stores, categories, products, inventory and a store-1 staff user;
+for `make run`, development accounts with known passwords (dev_accounts_ensure).
 
 Products and stock rows are streamed in batches through PostgreSQL's COPY, so a million of them
 take about a minute rather than hours of row-by-row saves.
@@ -13,6 +14,8 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Model
@@ -48,6 +51,10 @@ CITIES = ["Berlin", "Lisbon", "Oslo", "Madrid", "Vienna", "Prague", "Dublin", "W
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 STAFF_USERNAME = "store1-manager"
 FLAGSHIP_PRODUCTS = 1_000
+# Known passwords for `make run` only (dev_accounts_ensure); production seeds none.
+DEV_ADMIN_USERNAME = "admin"
+DEV_ADMIN_PASSWORD = "admin-dev-password"
+DEV_STAFF_PASSWORD = "store1-dev-password"
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,6 @@ class SeedResult:
     stores: int
     products: int
     inventory_rows: int
-    staff_token: str
 
 
 Progress = Callable[[int], object]
@@ -117,13 +123,12 @@ def catalog_seed(*, plan: SeedPlan, progress: Progress) -> SeedResult:
             plan=plan, rng=rng, store_ids=[s.id for s in stores], product_ids=product_ids,
             progress=progress,
         )  # fmt: skip
-        token = _create_store_staff(stores[0])
+        _create_store_staff(stores[0])
     _refresh_planner_statistics()
     return SeedResult(
         stores=len(stores),
         products=len(product_ids),
         inventory_rows=inventory_rows,
-        staff_token=token,
     )
 
 
@@ -225,9 +230,39 @@ def _refresh_planner_statistics() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
+def dev_accounts_ensure() -> str:
+    """Development only: the superuser DEV_ADMIN_USERNAME and store 1's staff user, each with
+    its known password, created or repaired; returns the staff user's API token.
+
+    A password already right is left alone: setting it again would change its hash, and with
+    it end the admin sessions of a developer who restarts `make run`.
+    """
+    users = get_user_model()
+    with transaction.atomic():
+        admin, _ = users.objects.get_or_create(
+            username=DEV_ADMIN_USERNAME, defaults={"email": "admin@storefront.local"}
+        )
+        admin.is_active = admin.is_staff = admin.is_superuser = True
+        _password_ensure(admin, DEV_ADMIN_PASSWORD)
+        admin.save()
+        token = _create_store_staff(Store.objects.order_by("id")[0])
+        staff = users.objects.get(username=STAFF_USERNAME)
+        staff.is_active = True
+        _password_ensure(staff, DEV_STAFF_PASSWORD)
+        staff.save()
+    return token
+
+
+def _password_ensure(user: AbstractBaseUser, password: str) -> None:
+    if not user.check_password(password):
+        user.set_password(password)
+
+
 def _create_store_staff(store: Store) -> str:
+    # No password: it logs in with its token (or, under `make run`, dev_accounts_ensure's).
     user, _ = get_user_model().objects.get_or_create(
-        username=STAFF_USERNAME, defaults={"email": "manager@store1.example"}
+        username=STAFF_USERNAME,
+        defaults={"email": "manager@store1.example", "password": make_password(None)},
     )
     store.staff.add(user)
     return Token.objects.get_or_create(user=user)[0].key

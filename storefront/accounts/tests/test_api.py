@@ -1,7 +1,12 @@
+import logging
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
+
+from storefront.common.ratelimit import RateLimit, rate_limit_hit, rate_limit_release_or_keep
+from tests.live import RedisServer
 
 LOGIN = reverse("api-token")
 
@@ -75,3 +80,76 @@ def test_login_answers_carry_the_client_limit_headers(api_client, shopper, limit
     assert (first["RateLimit-Limit"], first["RateLimit-Remaining"]) == ("6", "5")
     assert second["RateLimit-Remaining"] == "4"
     assert 0 < int(second["RateLimit-Reset"]) <= 60
+
+
+# DRF strips the username (str.strip(): any unicode whitespace) before authenticating it.
+PADDED = [" shopper", "shopper ", "\tshopper", "shopper\n", "shopper\u00a0", " shopper "]
+
+
+@pytest.mark.parametrize("padded", PADDED)
+def test_a_padded_username_is_the_same_username_to_the_limit(api_client, shopper, limits, padded):
+    for n in range(3):
+        assert login(api_client, "nope", ip=f"10.0.0.{n}").status_code == 400
+
+    assert login(api_client, "guess", username=padded, ip="10.0.1.1").status_code == 429
+    right_password = login(api_client, "correct horse", username=padded, ip="10.0.1.2")
+    assert right_password.status_code == 429
+    assert "token" not in right_password.json()
+
+
+def test_failures_under_every_padding_count_together(api_client, shopper, limits):
+    statuses = [
+        login(api_client, "nope", username=padded, ip=f"10.0.2.{n}").status_code
+        for n, padded in enumerate(PADDED)
+    ]
+    assert statuses == [400] * 3 + [429] * 3
+
+
+def test_the_username_is_compared_as_unicode_normalizes_it(api_client, shopper, limits):
+    for n in range(3):
+        login(api_client, "nope", ip=f"10.0.0.{n}")
+    fullwidth = "\uff53\uff48\uff4f\uff50\uff50\uff45\uff52"  # "shopper" in fullwidth letters
+    assert login(api_client, "nope", username=fullwidth, ip="10.0.1.1").status_code == 429
+
+
+def test_a_correct_login_gives_its_failure_slot_back(api_client, shopper, limits):
+    for _ in range(2):
+        assert login(api_client, "nope").status_code == 400
+    for _ in range(3):
+        assert login(api_client, "correct horse").status_code == 200
+    assert login(api_client, "nope").status_code == 400
+    assert login(api_client, "correct horse").status_code == 429
+
+
+@pytest.fixture
+def private_redis(settings, tmp_path):
+    """A throwaway redis-server that the test may stop; the system Redis is never touched."""
+    server = RedisServer(tmp_path).start()
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": server.url(),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    yield server
+    server.close()
+
+
+def test_without_redis_logins_are_allowed_and_logged(
+    api_client, shopper, limits, private_redis, caplog
+):
+    private_redis.stop()
+    with caplog.at_level(logging.WARNING):
+        statuses = [login(api_client, "nope").status_code for _ in range(4)]
+        assert login(api_client, "correct horse").status_code == 200
+    assert statuses == [400] * 4
+    assert "login rate limit unavailable; allowing request" in caplog.text
+
+
+def test_a_slot_that_cannot_be_given_back_is_kept_and_logged(private_redis, caplog):
+    taken = rate_limit_hit("ratelimit:test:release", RateLimit(limit=1, window=60))
+    private_redis.stop()
+    with caplog.at_level(logging.WARNING):
+        rate_limit_release_or_keep("login", "ratelimit:test:release", taken)
+    assert "login rate limit unavailable; slot kept" in caplog.text

@@ -1,12 +1,15 @@
 """`make run` with nothing configured: the launcher starts PostgreSQL and Redis from wheels.
 
 Runs scripts/dev.py as the Makefile does (DATABASE_URL and REDIS_URL unset, var/ in a temporary
-directory, a free port) and checks the stack it starts end to end: the API, the Celery worker
-that sends the confirmation emails, the shared rate limit, and that Ctrl-C stops every process.
+directory, a free port: the session's stack, see conftest.py) and checks it end to end: the API,
+the development accounts it prints, the Celery worker that sends the confirmation emails, the
+shared rate limit, that a second `run` on the same var/ is refused while `exec` shares the
+servers, and that Ctrl-C stops every process.
 """
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,13 +18,13 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
+from storefront.common.tests.embedded import Embedded
 from tests.live import free_port, release_port, wait_until
 
 # An install without the embedded extra (`pip install -e .[dev]`) has no embedded servers.
@@ -32,21 +35,6 @@ import psutil  # after the skip: the production image has no embedded extra
 ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Embedded:
-    process: subprocess.Popen
-    base_url: str
-    var_dir: Path
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def emails(self) -> str:
-        # The file backend creates its file before writing it: callers wait for the content.
-        return "".join(path.read_text() for path in (self.var_dir / "emails").glob("*"))
 
 
 def request(url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
@@ -61,53 +49,6 @@ def request(url: str, body: dict | None = None, token: str | None = None) -> tup
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
-    workdir = tmp_path_factory.mktemp("embedded")
-    var_dir = workdir / "var"
-    port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        PORT=str(port),
-        STOREFRONT_VAR_DIR=str(var_dir),
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(var_dir / "emails"),
-    )
-    log = workdir / "launcher.log"
-    with log.open("wb") as out:
-        # Its own process group, as a terminal's foreground job: the group gets the Ctrl-C.
-        process = subprocess.Popen(
-            [sys.executable, "scripts/dev.py", "run"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    stack = Embedded(process, f"http://127.0.0.1:{port}", var_dir, log)
-    try:
-        yield stack
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=30)
-        release_port(port)
-
-
-@pytest.fixture(scope="module")
-def started(embedded: Embedded) -> Embedded:
-    def up() -> bool:
-        if embedded.process.poll() is not None:
-            pytest.fail(f"the launcher exited:\n{embedded.output()[-4000:]}")
-        return "Ctrl-C stops it" in embedded.output()
-
-    try:
-        wait_until(up, timeout=60, what="make run")
-    except TimeoutError:
-        pytest.fail(f"not up within a minute:\n{embedded.output()[-4000:]}")
-    return embedded
 
 
 def stocked_products(base_url: str) -> list[tuple[int, int]]:
@@ -191,6 +132,92 @@ def test_fifty_simultaneous_suggestions_share_one_rate_limit(started: Embedded):
         statuses = Counter(pool.map(suggest, range(50)))
 
     assert statuses == {200: 20, 429: 30}
+
+
+DEV_ACCOUNTS = "Development accounts (make run only; production seeds no passwords):"
+
+
+def printed_staff_token(stack: Embedded) -> str:
+    line = next(line for line in stack.output().splitlines() if line.startswith("API token of "))
+    return line.removeprefix("API token of store1-manager: ")
+
+
+def test_it_prints_the_development_accounts_and_both_logins_work(started: Embedded):
+    lines = started.output().splitlines()
+    block = lines[lines.index(DEV_ACCOUNTS) :][:3]
+    assert block == [
+        DEV_ACCOUNTS,
+        f"  admin          admin / admin-dev-password        {started.base_url}/admin/",
+        "  store 1 staff  store1-manager / store1-dev-password",
+    ]
+
+    status, body = request(
+        f"{started.base_url}/api/auth/token/",
+        {"username": "store1-manager", "password": "store1-dev-password"},
+    )
+    assert (status, body) == (200, {"token": printed_staff_token(started)})
+
+    admin = requests.Session()
+    login = f"{started.base_url}/admin/login/?next=/admin/"
+    form = admin.get(login, timeout=60).text
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert csrf is not None, form
+    credentials = {"username": "admin", "password": "admin-dev-password"}
+    response = admin.post(
+        login, {**credentials, "csrfmiddlewaretoken": csrf[1]}, allow_redirects=False, timeout=60
+    )
+    assert (response.status_code, response.headers.get("Location")) == (302, "/admin/")
+    assert "Site administration" in admin.get(f"{started.base_url}/admin/", timeout=60).text
+
+
+def test_errors_are_json_with_debug_on_and_only_browsable_pages_are_html(started: Embedded):
+    browser = {"Accept": "text/html"}
+    unknown = requests.get(f"{started.base_url}/no/such/page/", headers=browser, timeout=60)
+    browsable = requests.get(
+        f"{started.base_url}/stores/999999/inventory/", headers=browser, timeout=60
+    )
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+    assert browsable.status_code == 404
+    assert browsable.headers["Content-Type"].startswith("text/html")
+
+
+def test_gunicorn_logs_the_address_it_listens_at(started: Embedded):
+    assert f"Listening at: {started.base_url} (" in started.output()
+
+
+def test_a_second_run_on_the_same_var_is_refused_while_exec_shares_its_servers(
+    started: Embedded,
+):
+    control_socket = started.var_dir / "gunicorn.ctl"
+    assert control_socket.exists()
+    port = free_port()
+    try:
+        second = subprocess.run(
+            [sys.executable, "scripts/dev.py", "run"],
+            cwd=ROOT, env={**started.env, "PORT": str(port)}, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        release_port(port)
+    # `make seed` / `make manage` while `make run` is up: the same database, left running.
+    seeded = subprocess.run(
+        [sys.executable, "scripts/dev.py", "exec", "--", sys.executable, "manage.py",
+         "seed_data", "--no-progress", "--dev-accounts"],
+        cwd=ROOT, env=started.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert second.returncode == 1
+    assert (
+        f"`make run` is already running on {started.var_dir.resolve()} "
+        f"(pid {started.process.pid})" in second.stderr
+    )
+    assert control_socket.exists()
+    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+    assert "Products already exist; nothing to do" in seeded.stdout
+    assert f"API token of store1-manager: {printed_staff_token(started)}" in seeded.stdout
+    assert request(f"{started.base_url}/healthz")[0] == 200
 
 
 def started_processes(stack: Embedded) -> list["psutil.Process"]:

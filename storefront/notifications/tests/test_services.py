@@ -1,3 +1,4 @@
+import json
 import logging
 import socket
 import time
@@ -9,12 +10,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from storefront.common.logging import JsonFormatter, masked_addresses
 from storefront.notifications.models import OrderEmail
-from storefront.notifications.services import (
-    masked_addresses,
-    order_emails_drain,
-    order_emails_send_pending,
-)
+from storefront.notifications.services import order_emails_drain, order_emails_send_pending
 from storefront.notifications.tests.backends import ConnectionCountingBackend
 from storefront.orders.models import Order
 
@@ -229,6 +227,25 @@ def test_what_was_done_is_logged_as_one_structured_line(place_order, caplog):
     assert (record.order_id, record.status, record.attempts) == (outbox.order_id, "SENT", 1)
     assert record.recipient == "a***@example.com"
     assert "ann@example.com" not in caplog.text
+
+
+def test_the_default_backend_logs_an_email_as_one_line_of_readable_fields(
+    place_order, settings, caplog
+):
+    settings.EMAIL_BACKEND = "storefront.common.mail.LogEmailBackend"  # tests use locmem
+    order = place_order(email="ann@example.com")
+    with caplog.at_level(logging.INFO, logger="storefront.email"):
+        order_emails_send_pending()
+
+    [record] = [r for r in caplog.records if r.name == "storefront.email"]
+    line = JsonFormatter().format(record)
+    assert "\\n" not in line  # no message squeezed into one escaped string
+    logged = json.loads(line)
+    assert logged["msg"] == f"email: Order #{order.id} confirmed"
+    assert logged["subject"] == f"Order #{order.id} confirmed"
+    assert (logged["to"], logged["order_id"]) == (["a***@example.com"], order.id)
+    assert logged["body"][-1] == "Total: 1038.99"
+    assert "ann@example.com" not in line
 
 
 def test_a_refused_address_is_masked_in_the_logged_error(place_order, settings, caplog):

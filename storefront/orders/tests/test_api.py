@@ -325,8 +325,23 @@ def test_cancel_needs_credentials_and_the_right_store(api_client, shop, catalog_
 
     other = get_user_model().objects.create_user("other-clerk")
     catalog_factory.store("Elsewhere").staff.add(other)
-    assert token_client(other).post(f"/orders/{order_id}/cancel/").status_code == 403
-    assert token_client(other).post("/orders/987654/cancel/").status_code == 404
+    # Another store's order is as unknown to its staff as a missing one: ids cannot be probed.
+    refused = token_client(other).post(f"/orders/{order_id}/cancel/")
+    missing = token_client(other).post("/orders/987654/cancel/")
+    assert (refused.status_code, refused.json()) == (404, missing.json())
+    assert missing.status_code == 404
+    assert stock_of(shop.store, shop.laptop) == 3
+
+
+def test_its_customer_sees_the_order_but_may_not_cancel_it(api_client, shop):
+    buyer = get_user_model().objects.create_user("buyer")
+    api_client.force_authenticate(buyer)
+    order_id = api_client.post("/orders/", body(shop, (shop.laptop, 2))).json()["id"]
+
+    refused = api_client.post(f"/orders/{order_id}/cancel/")
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
     assert stock_of(shop.store, shop.laptop) == 3
 
 
@@ -343,8 +358,11 @@ def test_order_detail_for_its_buyer_and_the_store_staff_only(api_client, shop, s
 
     assert api_client.get(f"/orders/{order_id}/").json()["id"] == order_id
     assert token_client(staff).get(f"/orders/{order_id}/").status_code == 200
-    assert token_client(stranger).get(f"/orders/{order_id}/").status_code == 403
-    assert token_client(stranger).get("/orders/987654/").status_code == 404
+    # Someone else's order answers exactly as a missing one: ids cannot be probed.
+    hidden = token_client(stranger).get(f"/orders/{order_id}/")
+    missing = token_client(stranger).get("/orders/987654/")
+    assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
+    assert missing.status_code == 404
     api_client.force_authenticate(None)
     assert api_client.get(f"/orders/{order_id}/").status_code == 401
 

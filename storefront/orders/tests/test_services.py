@@ -10,7 +10,7 @@ from storefront.common.errors import ConflictError
 from storefront.inventory.models import Inventory
 from storefront.notifications.models import OrderEmail
 from storefront.orders.models import IdempotencyKey, Order, OrderItem
-from storefront.orders.services import OrderLine, order_cancel, order_place
+from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, order_place
 from storefront.orders.tests.conftest import stock_of
 
 pytestmark = pytest.mark.django_db
@@ -191,16 +191,19 @@ def test_only_staff_of_the_store_or_a_superuser_may_cancel(shop, catalog_factory
     stranger = users.create_user("stranger", password="pw")
     other_store = catalog_factory.store("Elsewhere")
     other_store.staff.add(stranger)
-    order = place(shop, (shop.laptop, 1)).order
+    customer = users.create_user("customer", password="pw")
+    order = place(shop, (shop.laptop, 1), placed_by=customer).order
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(OrderNotFound):  # another store's staff may not even see it
         order_cancel(order_id=order.id, cancelled_by=stranger)
+    with pytest.raises(PermissionDenied):  # its customer sees it, but may not cancel it
+        order_cancel(order_id=order.id, cancelled_by=customer)
     root = users.create_superuser("root", password="pw")
     assert order_cancel(order_id=order.id, cancelled_by=root).status == Order.Status.CANCELLED
 
 
 def test_cancel_of_an_unknown_order_is_not_found(manager):
-    with pytest.raises(NotFound):
+    with pytest.raises(OrderNotFound):
         order_cancel(order_id=424242, cancelled_by=manager)
 
 

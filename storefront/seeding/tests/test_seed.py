@@ -1,8 +1,16 @@
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Product
+from storefront.seeding.services import (
+    DEV_ADMIN_PASSWORD,
+    DEV_ADMIN_USERNAME,
+    DEV_STAFF_PASSWORD,
+    STAFF_USERNAME,
+)
 from storefront.stores.models import Store
 
 SMALL = ["--stores", "3", "--products", "200", "--inventory-per-store", "50", "--no-progress"]
@@ -81,3 +89,94 @@ def test_reseed_invalidates_cached_search_results(api_client):
 
     expected = list(Product.objects.order_by("title", "id").values_list("id", "title")[:20])
     assert first_page() == expected
+
+
+# --- Development accounts (`make run` passes --dev-accounts) ------------------------------------
+
+
+def user(username: str):
+    return get_user_model().objects.get(username=username)
+
+
+@pytest.mark.django_db
+def test_the_production_seed_sets_no_password_and_makes_no_admin():
+    call_command("seed_data", *SMALL)
+
+    assert not user(STAFF_USERNAME).has_usable_password()
+    assert not get_user_model().objects.filter(is_superuser=True).exists()
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_dev_accounts_are_refused_with_debug_off():
+    with pytest.raises(CommandError, match="development only"):
+        call_command("seed_data", *SMALL, "--dev-accounts")
+
+    assert not Product.objects.exists()
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=True)
+def test_dev_accounts_are_created_then_repaired_on_every_run(capsys):
+    call_command("seed_data", *SMALL, "--dev-accounts", "--base-url", "http://127.0.0.1:8123")
+
+    admin = user(DEV_ADMIN_USERNAME)
+    assert admin.is_superuser and admin.is_staff and admin.check_password(DEV_ADMIN_PASSWORD)
+    assert user(STAFF_USERNAME).check_password(DEV_STAFF_PASSWORD)
+    token = Token.objects.get(user__username=STAFF_USERNAME).key
+    assert capsys.readouterr().out.endswith(
+        "Development accounts (make run only; production seeds no passwords):\n"
+        "  admin          admin / admin-dev-password        http://127.0.0.1:8123/admin/\n"
+        "  store 1 staff  store1-manager / store1-dev-password\n"
+        f"API token of store1-manager: {token}\n"
+        f'  curl -H "Authorization: Token {token}" http://127.0.0.1:8123/stores/1/orders/\n'
+    )
+
+    admin.is_superuser = False
+    admin.set_password("changed")
+    admin.save()
+    staff = user(STAFF_USERNAME)
+    staff.set_unusable_password()
+    staff.save()
+    call_command("seed_data", *SMALL, "--dev-accounts")  # data exists: only the accounts
+
+    admin = user(DEV_ADMIN_USERNAME)
+    assert admin.is_superuser and admin.check_password(DEV_ADMIN_PASSWORD)
+    assert user(STAFF_USERNAME).check_password(DEV_STAFF_PASSWORD)
+    assert Token.objects.get(user__username=STAFF_USERNAME).key == token
+    # A right password is not set again: its hash, and the admin's sessions, stay.
+    call_command("seed_data", *SMALL, "--dev-accounts")
+    assert user(DEV_ADMIN_USERNAME).password == admin.password
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=True)
+def test_the_admin_login_page_accepts_the_dev_admin(client):
+    call_command("seed_data", *SMALL, "--dev-accounts")
+
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": DEV_ADMIN_USERNAME, "password": DEV_ADMIN_PASSWORD},
+    )
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=True)
+def test_the_token_logins_documented_example_logs_the_dev_staff_user_in(api_client):
+    call_command("seed_data", *SMALL, "--dev-accounts")
+    schema = api_client.get("/api/schema/?format=json").json()
+    examples = schema["paths"]["/api/auth/token/"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["examples"]
+
+    example = examples["Login"]["value"]
+
+    response = api_client.post("/api/auth/token/", example)
+
+    assert example == {"username": STAFF_USERNAME, "password": DEV_STAFF_PASSWORD}
+    assert response.status_code == 200
+    assert response.json() == {"token": Token.objects.get(user__username=STAFF_USERNAME).key}

@@ -1,12 +1,17 @@
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from storefront.seeding.services import (
+    DEV_ADMIN_PASSWORD,
+    DEV_ADMIN_USERNAME,
+    DEV_STAFF_PASSWORD,
     STAFF_USERNAME,
     SeedPlan,
     catalog_is_empty,
     catalog_reset,
     catalog_seed,
+    dev_accounts_ensure,
     staff_token,
 )
 
@@ -31,15 +36,33 @@ class Command(BaseCommand):
             default="http://127.0.0.1:8000",
             help="where the API runs, for the example printed with the staff token",
         )
+        parser.add_argument(
+            "--dev-accounts",
+            action="store_true",
+            help=(
+                f"development only (DEBUG on; `make run` passes it): also ensure the superuser "
+                f"{DEV_ADMIN_USERNAME} and {STAFF_USERNAME} with their known passwords, even when "
+                "data exists"
+            ),
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["dev_accounts"] and not settings.DEBUG:
+            raise CommandError(
+                "--dev-accounts sets passwords everyone knows: development only (DEBUG=true)."
+            )
+        self._seed(options)
+        if options["dev_accounts"]:
+            self._write_dev_accounts(dev_accounts_ensure(), options["base_url"])
+        elif token := staff_token():
+            self._write_staff_token(token, options["base_url"])
+
+    def _seed(self, options: dict) -> None:
         if options["reset"]:
             catalog_reset()
             self.stdout.write("Deleted existing stores, products, inventory and orders.")
         elif not catalog_is_empty():
             self.stdout.write("Products already exist; nothing to do (use --reset to reseed).")
-            if token := staff_token():
-                self._write_staff_token(token, options["base_url"])
             return
 
         plan = SeedPlan(
@@ -59,11 +82,22 @@ class Command(BaseCommand):
                 f"{result.inventory_rows} inventory rows."
             )
         )
-        self._write_staff_token(result.staff_token, options["base_url"])
 
     def _write_staff_token(self, token: str, base_url: str) -> None:
         self.stdout.write(
             f"Staff user of store 1: {STAFF_USERNAME}\n"
-            f"API token: {token}\n"
-            f'  curl -H "Authorization: Token {token}" {base_url}/stores/1/orders/'
+            f"API token: {token}\n{self._orders_example(token, base_url)}"
         )
+
+    def _write_dev_accounts(self, token: str, base_url: str) -> None:
+        admin = f"{DEV_ADMIN_USERNAME} / {DEV_ADMIN_PASSWORD}"
+        self.stdout.write(
+            "Development accounts (make run only; production seeds no passwords):\n"
+            f"  admin          {admin:<33} {base_url}/admin/\n"
+            f"  store 1 staff  {STAFF_USERNAME} / {DEV_STAFF_PASSWORD}\n"
+            f"API token of {STAFF_USERNAME}: {token}\n{self._orders_example(token, base_url)}"
+        )
+
+    @staticmethod
+    def _orders_example(token: str, base_url: str) -> str:
+        return f'  curl -H "Authorization: Token {token}" {base_url}/stores/1/orders/'
