@@ -2,14 +2,14 @@
 
 Each limited key is a sliding log in Redis: a sorted set of the times of the requests it let
 through. One Lua script drops the entries older than the window, counts the rest, records this
-request if there is room, and can read cache entries along in the same round trip. Redis runs
+request if there is room. Redis runs
 a script alone and stamps it with its own clock (TIME), so concurrent requests from any number
 of web processes are counted exactly and never judged by clocks that disagree. A refused
 request is not recorded: hammering while limited does not extend the wait. A request that
 turns out not to count (a correct login, under a limit of failures) gives its entry back.
 
-Keys and values are the cache's (`cache.make_key`, the backend's `client.decode`); the script
-runs on the cache's own Redis client (`django_redis.get_redis_connection`).
+Keys are the cache's (`cache.make_key`); the script runs on the cache's own Redis client
+(`django_redis.get_redis_connection`).
 """
 
 import contextlib
@@ -17,8 +17,8 @@ import functools
 import logging
 import math
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -33,9 +33,9 @@ from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
-# KEYS[1]: the log; KEYS[2..]: cache entries to read along.
+# KEYS[1]: the log.
 # ARGV: window (ms), limit, member (this request's entry, recorded if there is room).
-# Returns {recorded (0/1), entries in the window, ms until the oldest leaves it, values...}.
+# Returns {recorded (0/1), entries in the window, ms until the oldest leaves it}.
 _SLIDING_LOG = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -54,10 +54,7 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if oldest[2] then
   reset = tonumber(oldest[2]) + window - now
 end
-if #KEYS == 1 then
-  return {recorded, count, reset}
-end
-return {recorded, count, reset, unpack(redis.call('MGET', unpack(KEYS, 2)))}
+return {recorded, count, reset}
 """
 
 
@@ -73,20 +70,17 @@ class Verdict:
     limit: int
     remaining: int  # requests still allowed in the window after this one
     reset: int  # seconds until the oldest request leaves the window (a slot frees)
-    entries: dict[str, Any] = field(default_factory=dict)  # the cache entries read along
     entry: str = ""  # this request's entry in the log (if allowed), for rate_limit_release
 
 
-def rate_limit_hit(key: str, rate: RateLimit, *, also_get: Sequence[str] = ()) -> Verdict:
-    """Counts a request against the cache key `key` if the limit has room for it, and reads
-    the cache entries `also_get` as `get_many` does, in one atomic round trip. Raises whatever
-    Redis raises: the caller decides to fail open or not."""
+def rate_limit_hit(key: str, rate: RateLimit) -> Verdict:
+    """Counts a request against the cache key `key` if the limit has room for it, in one atomic
+    round trip. Raises whatever Redis raises: the caller decides to fail open or not."""
     backend = cast(RedisCache, caches[DEFAULT_CACHE_ALIAS])
-    names = {backend.make_key(name): name for name in also_get}
     script = _script(get_redis_connection(DEFAULT_CACHE_ALIAS))
     entry = uuid.uuid4().hex
-    recorded, in_window, reset_ms, *values = script(
-        keys=[backend.make_key(key), *names], args=[rate.window * 1000, rate.limit, entry]
+    recorded, in_window, reset_ms = script(
+        keys=[backend.make_key(key)], args=[rate.window * 1000, rate.limit, entry]
     )
     in_window = int(in_window)
     return Verdict(
@@ -94,11 +88,6 @@ def rate_limit_hit(key: str, rate: RateLimit, *, also_get: Sequence[str] = ()) -
         limit=rate.limit,
         remaining=max(rate.limit - in_window, 0),
         reset=max(1, math.ceil(int(reset_ms) / 1000)) if in_window else 0,
-        entries={
-            name: backend.client.decode(value)
-            for name, value in zip(names.values(), values, strict=True)
-            if value is not None
-        },
         entry=entry if recorded else "",
     )
 
@@ -131,14 +120,12 @@ class RateLimitedApi(APIView):
         return response
 
 
-def rate_limit_hit_or_allow(
-    name: str, key: str, rate: RateLimit, *, also_get: Sequence[str] = ()
-) -> Verdict | None:
+def rate_limit_hit_or_allow(name: str, key: str, rate: RateLimit) -> Verdict | None:
     """`rate_limit_hit`, failing open: None when Redis cannot count (logged under the limit's
     `name`), and the caller lets the request through. A limit must never take an endpoint
     down with Redis."""
     with _failing_open(name, "allowing request"):
-        return rate_limit_hit(key, rate, also_get=also_get)
+        return rate_limit_hit(key, rate)
     return None
 
 
