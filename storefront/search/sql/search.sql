@@ -81,59 +81,106 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- How many documents meet `condition`, counting at most `cap`.
-CREATE OR REPLACE FUNCTION search_count(condition text, cap integer) RETURNS bigint
+-- The vocabulary words containing `word` (search_word, through its trigram index for words
+-- of three characters or more): what a query word matches in search_posting.
+CREATE OR REPLACE FUNCTION search_vocabulary(word text) RETURNS text[]
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    found bigint;
+    found text[];
 BEGIN
     EXECUTE format(
-        'SELECT count(*) FROM (SELECT 1 FROM search_document d WHERE %s LIMIT %s) AS s',
-        condition, cap
+        'SELECT ARRAY(SELECT s.word FROM search_word s WHERE s.word LIKE %L ORDER BY s.word)',
+        '%' || word || '%'
     ) INTO found;
     RETURN found;
 END
 $$;
 
--- The estimated number of documents meeting `condition`: 10 x their count on a fixed 10 %
--- of the table's pages (TABLESAMPLE SYSTEM, the same pages every time for the same table). A
--- page sample reads contiguous pages, which is what makes it cheap; it assumes matches are not
--- clustered by page (the order products were inserted in).
-CREATE OR REPLACE FUNCTION search_estimate(condition text) RETURNS bigint
+-- A query word's vocabulary above this many words is read from the documents instead of the
+-- postings (a word of one or two letters is in most products: a walk of search_document).
+CREATE OR REPLACE FUNCTION search_posting_words_max() RETURNS integer
+LANGUAGE sql IMMUTABLE AS 'SELECT 100';
+
+-- The matches of a search in product id order, each once, with the columns facets read:
+-- `SELECT product_id, price, category_id ...`. Words are read from search_posting: the
+-- longest word's postings (one ordered index range per vocabulary word containing it, merged,
+-- filtered on the price and category the index holds), the other words probed per candidate.
+-- A query without words, or whose longest word is in too many vocabulary words, walks
+-- search_document instead.
+CREATE OR REPLACE FUNCTION search_stream_sql(words text[], literal text, filters text)
+RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    found bigint;
+    driver integer;
+    vocabulary text[];
+    others text;
 BEGIN
-    EXECUTE format(
-        'SELECT count(*) * 10 FROM search_document d TABLESAMPLE SYSTEM (10) REPEATABLE (0)'
-        ' WHERE %s',
-        condition
-    ) INTO found;
-    RETURN found;
+    IF cardinality(words) > 0 THEN
+        driver := (SELECT n FROM unnest(words) WITH ORDINALITY AS t(w, n)
+                   ORDER BY length(w) DESC, n LIMIT 1);
+        vocabulary := search_vocabulary(words[driver]);
+    END IF;
+    IF vocabulary IS NULL OR cardinality(vocabulary) > search_posting_words_max() THEN
+        RETURN format(
+            'SELECT d.product_id, d.price, d.category_id FROM search_document d WHERE %s%s'
+            ' ORDER BY d.product_id',
+            search_match_sql(words, literal), filters
+        );
+    END IF;
+    IF cardinality(vocabulary) = 0 THEN
+        RETURN 'SELECT 0::bigint AS product_id, 0::numeric AS price, 0::bigint AS category_id'
+            ' WHERE false';
+    END IF;
+    others := coalesce((
+        SELECT string_agg(CASE
+            WHEN cardinality(search_vocabulary(w)) > search_posting_words_max() THEN format(
+                ' AND EXISTS (SELECT 1 FROM search_document t'
+                ' WHERE t.product_id = d.product_id AND t.text_key LIKE %L)', '%' || w || '%')
+            ELSE format(
+                ' AND EXISTS (SELECT 1 FROM search_posting o'
+                ' WHERE o.word = ANY(%L::text[]) AND o.product_id = d.product_id)',
+                search_vocabulary(w))
+            END, '')
+        FROM unnest(words) WITH ORDINALITY AS t(w, n) WHERE n <> driver
+    ), '');
+    RETURN format(
+        'SELECT DISTINCT ON (d.product_id) d.product_id, d.price, d.category_id FROM (%s) AS d'
+        ' ORDER BY d.product_id',
+        (SELECT string_agg(format(
+            '(SELECT d.product_id, d.price, d.category_id FROM search_posting d'
+            ' WHERE d.word = %L%s%s ORDER BY d.product_id)', v, filters, others), ' UNION ALL ')
+         FROM unnest(vocabulary) AS v)
+    );
 END
 $$;
 
--- The number of documents meeting `condition`, and whether it is exact: exact up to
--- `exact_up_to`, estimated above (search_estimate). Counting reads a row per match, so it reads
--- at most 1,000 first (most searches stop there), then the page sample, and counts up to the
--- bound only when the sample does not put the number above 1.25 times the bound (the sample is
--- within 10 % in the tests; an overestimate by a quarter would be needed to miss an exact count).
+-- The number of matches of `stream` (search_stream_sql), whether it is exact, the ids of the
+-- first ones read, and how many matches each of those stands for. The stream is read in
+-- product id order up to `exact_up_to` + 1 matches: at most `exact_up_to` is the exact count;
+-- otherwise the count is extrapolated from how far into the catalog's ids the last one read
+-- lies (the matches read are a prefix of the id range).
 CREATE OR REPLACE FUNCTION search_counted(
-    condition text, exact_up_to integer, OUT total bigint, OUT exact boolean
+    stream text, exact_up_to integer,
+    OUT total bigint, OUT exact boolean, OUT ids bigint[], OUT scale numeric
 )
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    probe integer := least(1000, exact_up_to);
-    counted bigint := search_count(condition, probe + 1);
-    estimated bigint;
+    first_id bigint;
+    last_id bigint;
 BEGIN
-    IF counted > probe THEN
-        estimated := search_estimate(condition);
-        counted := CASE WHEN estimated > 1.25 * exact_up_to THEN exact_up_to + 1
-            ELSE search_count(condition, exact_up_to + 1) END;
+    EXECUTE format(
+        'SELECT count(*), coalesce(array_agg(s.product_id), ''{}'')'
+        ' FROM (%s LIMIT %s) AS s', stream, exact_up_to + 1
+    ) INTO total, ids;
+    exact := total <= exact_up_to;
+    scale := 1;
+    IF NOT exact THEN
+        first_id := (SELECT min(d.product_id) FROM search_document d);
+        last_id := ids[total];
+        scale := ((SELECT max(d.product_id) FROM search_document d) - first_id + 1)::numeric
+            / (last_id - first_id + 1);
+        total := round(total * scale);
     END IF;
-    exact := counted <= exact_up_to;
-    total := CASE WHEN exact THEN counted ELSE greatest(exact_up_to + 1, estimated) END;
 END
 $$;
 
@@ -248,46 +295,52 @@ LANGUAGE sql IMMUTABLE AS $$
     WHERE floor(high / w) - floor(low / w) < 10
 $$;
 
--- The facets of a search, from one read of the matches under every filter but the category
--- (`condition`): their category counts (disjunctive), and the price range and buckets of those
--- also in `category` when one is given. Exact when those matches were counted exactly;
--- otherwise read on the page sample of search_estimate and scaled by 10.
+-- The facets of a search, from the first `take` matches of `stream` (search_stream_sql under
+-- every filter but the category), each standing for `scale` matches (1 when they are all of
+-- them; search_counted): their category counts (disjunctive), and the price range and buckets
+-- of those also in `category` when one is given.
 CREATE OR REPLACE FUNCTION search_facets(
-    condition text, category bigint, exact boolean, want_categories boolean, want_prices boolean
+    stream text, take integer, scale numeric, category bigint,
+    want_categories boolean, want_prices boolean
 ) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     facets jsonb;
 BEGIN
     EXECUTE format(
-        'WITH m AS MATERIALIZED (SELECT d.category_id, d.price FROM search_document d %6$s'
-        ' WHERE %1$s),'
+        'WITH m AS MATERIALIZED (SELECT s.category_id, s.price FROM (%1$s LIMIT %6$s) AS s),'
         ' p AS (SELECT m.price FROM m WHERE %2$s),'
         ' bounds AS (SELECT min(price) AS low, max(price) AS high,'
         '     search_price_width(min(price), max(price)) AS width FROM p)'
         ' SELECT jsonb_strip_nulls(jsonb_build_object('
         ' ''category'', CASE WHEN %3$L THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('
-        '     ''id'', c.id, ''name'', c.name, ''count'', f.n * %4$s) ORDER BY f.n DESC, c.name, c.id),'
-        '     ''[]'') FROM (SELECT m.category_id, count(*) AS n FROM m GROUP BY 1) AS f'
+        '     ''id'', c.id, ''name'', c.name, ''count'', round(f.n * %4$s))'
+        '     ORDER BY f.n DESC, c.name, c.id), ''[]'')'
+        '     FROM (SELECT m.category_id, count(*) AS n FROM m GROUP BY 1) AS f'
         '     JOIN catalog_category c ON c.id = f.category_id) END,'
         ' ''price'', CASE WHEN %5$L THEN (SELECT jsonb_build_object(''min'', low::text,'
         '     ''max'', high::text, ''buckets'', coalesce((SELECT jsonb_agg(jsonb_build_object('
         '     ''from'', (b * width)::text, ''to'', ((b + 1) * width)::text,'
-        '     ''count'', coalesce(f.n, 0) * %4$s) ORDER BY b)'
+        '     ''count'', round(coalesce(f.n, 0) * %4$s)) ORDER BY b)'
         '     FROM generate_series(floor(low / width)::bigint, floor(high / width)::bigint) AS b'
         '     LEFT JOIN (SELECT floor(p.price / width)::bigint AS bucket, count(*) AS n FROM p'
         '     GROUP BY 1) AS f ON f.bucket = b), ''[]'')) FROM bounds) END))',
-        condition,
+        stream,
         CASE WHEN category IS NULL THEN 'true' ELSE format('m.category_id = %L', category) END,
-        want_categories, CASE WHEN exact THEN 1 ELSE 10 END, want_prices,
-        CASE WHEN exact THEN '' ELSE 'TABLESAMPLE SYSTEM (10) REPEATABLE (0)' END
+        want_categories, scale, want_prices, take
     ) INTO facets;
     RETURN facets;
 END
 $$;
 
+-- Up to this many matches a page is sorted from their ids; above, it is read along an index
+-- in the page's order (search_ranked_ids, search_ordered_ids), where matches are dense enough
+-- for the walk to stop early.
+CREATE OR REPLACE FUNCTION search_sort_up_to() RETURNS integer
+LANGUAGE sql IMMUTABLE AS 'SELECT 1000';
+
 -- One search: the ids of the page (`take` of them from `skip` on), the number of matches
--- (exact up to `exact_up_to`, above it estimated: search_estimate), whether the words were
+-- (exact up to `exact_up_to`, above it estimated: search_counted), whether the words were
 -- spelling-corrected, the facets asked for, and the catalog version all of it was read at.
 -- `ordering` is effective: relevance only with words.
 CREATE OR REPLACE FUNCTION search_products(
@@ -300,40 +353,49 @@ CREATE OR REPLACE FUNCTION search_products(
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     words text[] := search_words(q);
+    literal text := btrim(q);
     corrected text[];
     filters text := search_filter_sql(min_price, max_price, category, store, in_stock);
-    match text;
     without_category text;
+    matched bigint[];
+    facet_scale numeric;
 BEGIN
     catalog_version := (SELECT coalesce(max(c.version), 0) FROM search_catalog c);
-    match := search_match_sql(words, btrim(q));
-    SELECT * INTO match_count, count_exact FROM search_counted(match || filters, exact_up_to);
+    SELECT c.total, c.exact, c.ids INTO match_count, count_exact, matched
+    FROM search_counted(search_stream_sql(words, literal, filters), exact_up_to) AS c;
     fuzzy := false;
     IF match_count = 0 AND cardinality(words) > 0 THEN
         fuzzy := true;
         corrected := search_corrected(words);
         IF corrected <> words THEN
             words := corrected;
-            match := search_match_sql(words, NULL);
-            SELECT * INTO match_count, count_exact
-            FROM search_counted(match || filters, exact_up_to);
+            SELECT c.total, c.exact, c.ids INTO match_count, count_exact, matched
+            FROM search_counted(search_stream_sql(words, literal, filters), exact_up_to) AS c;
         END IF;
     END IF;
-    IF count_exact OR ordering <> 'relevance' OR cardinality(words) = 0 THEN
-        -- few enough to sort, or an order an index of search_document yields
+    IF match_count <= search_sort_up_to() THEN
         product_ids := search_ordered_ids(
-            match || filters, search_order_sql(ordering, search_tier_sql(words)), skip, take
+            format('d.product_id = ANY(%L::bigint[])', matched),
+            search_order_sql(ordering, search_tier_sql(words)), skip, take
+        );
+    ELSIF ordering = 'relevance' THEN
+        product_ids := search_ranked_ids(
+            words, search_match_sql(words, literal), filters, skip, take
         );
     ELSE
-        product_ids := search_ranked_ids(words, match, filters, skip, take);
+        product_ids := search_ordered_ids(
+            search_match_sql(words, literal) || filters,
+            search_order_sql(ordering, search_tier_sql(words)), skip, take
+        );
     END IF;
     IF category_facet OR price_facet THEN
-        without_category := search_match_sql(words, btrim(q))
-            || search_filter_sql(min_price, max_price, NULL, store, in_stock);
-        facets_exact := CASE WHEN category IS NULL THEN count_exact
-            ELSE (search_counted(without_category, exact_up_to)).exact END;
+        without_category := search_stream_sql(
+            words, literal, search_filter_sql(min_price, max_price, NULL, store, in_stock)
+        );
+        SELECT c.exact, c.scale INTO facets_exact, facet_scale
+        FROM search_counted(without_category, exact_up_to) AS c;
         facets := search_facets(
-            without_category, category, facets_exact, category_facet, price_facet
+            without_category, exact_up_to + 1, facet_scale, category, category_facet, price_facet
         );
     END IF;
 END

@@ -33,11 +33,28 @@ LANGUAGE sql AS $$
     SET version = greatest(search_catalog.version + 1, excluded.version);
 $$;
 
+-- Removes products' documents and postings. The postings are found through the documents'
+-- words (search_posting_pkey): no second index on product_id.
+CREATE OR REPLACE FUNCTION search_unindex_products(product_ids bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM search_posting p
+    USING (
+        SELECT DISTINCT word, d.product_id
+        FROM search_document d
+        CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
+        WHERE d.product_id = ANY(product_ids)
+    ) AS old
+    WHERE p.word = old.word AND p.product_id = old.product_id;
+    DELETE FROM search_document WHERE product_id = ANY(product_ids);
+$$;
+
 -- The documents of the products (one row each: the normalized title, title and description,
--- and the filter and order columns), and the vocabulary typo correction reads.
+-- and the filter and order columns), their postings (one row per distinct word of the
+-- document, with the filter columns: matching, counting and facets read them index-only), and
+-- the vocabulary typo correction and matching read.
 CREATE OR REPLACE FUNCTION search_index_products(product_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
-    DELETE FROM search_document WHERE product_id = ANY(product_ids);
+    SELECT search_unindex_products(product_ids);
     INSERT INTO search_document
         (product_id, title_key, text_key, price, category_id, created_at)
     SELECT p.id, t.title_key, t.title_key || ' ' || search_normalize(p.description),
@@ -45,6 +62,11 @@ LANGUAGE sql AS $$
     FROM catalog_product p
     CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
     WHERE p.id = ANY(product_ids);
+    INSERT INTO search_posting (word, product_id, price, category_id)
+    SELECT DISTINCT word, d.product_id, d.price, d.category_id
+    FROM search_document d
+    CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
+    WHERE d.product_id = ANY(product_ids) AND word <> '';
     INSERT INTO search_word (word)
     SELECT DISTINCT word
     FROM search_document d
@@ -59,7 +81,7 @@ DECLARE
     changed bigint[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        DELETE FROM search_document WHERE product_id IN (SELECT id FROM old_rows);
+        PERFORM search_unindex_products(ARRAY(SELECT id FROM old_rows));
     ELSIF TG_OP = 'INSERT' THEN
         PERFORM search_index_products(ARRAY(SELECT id FROM new_rows));
     ELSE
@@ -80,10 +102,11 @@ END
 $$;
 
 -- seed_data --reset empties the catalog with TRUNCATE, which fires no DELETE trigger. DELETE,
--- not TRUNCATE: a TRUNCATE that lists search_document too (Django's flush) is still running.
+-- not TRUNCATE: a TRUNCATE that lists the search tables too (Django's flush) is still running.
 CREATE OR REPLACE FUNCTION search_products_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    DELETE FROM search_posting;
     DELETE FROM search_document;
     PERFORM search_catalog_changed();
     RETURN NULL;
