@@ -3,12 +3,13 @@ search functions; replaces the per-word terms of 0002. Then today's catalog is i
 million products: a few minutes). Forward only.
 """
 
+from pathlib import Path
+
 import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations, models
 
-from storefront.common.sql import run_sql_file
 
 OLD_TRIGGERS = ["truncated", "deleted", "updated", "inserted"]
 OLD_FUNCTIONS = [
@@ -98,8 +99,9 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        run_sql_file("search", "search_index.sql", reverse_sql=None),
-        run_sql_file("search", "search.sql", reverse_sql=None),
+        # the files as this migration installed them (later ones run the current files)
+        migrations.RunSQL((Path(__file__).parent / "0003_search_index.sql").read_text()),
+        migrations.RunSQL((Path(__file__).parent / "0003_search.sql").read_text()),
         migrations.RunSQL(
             [
                 "TRUNCATE search_word",
