@@ -35,6 +35,8 @@ class Migration(migrations.Migration):
                 "DROP FUNCTION search_count(text, integer)",
                 "DROP FUNCTION search_estimate(text)",
                 "DROP FUNCTION search_facets(text, bigint, boolean, boolean, boolean)",
+                "DROP FUNCTION search_title_walk(text, integer)",  # now search_ordered_walk
+                "DROP FUNCTION search_ordered_ids(text, text, integer, integer)",  # gains `ids`
             ]
         ),
         run_sql_file("search", "search_index.sql", reverse_sql=None),

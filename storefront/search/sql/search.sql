@@ -185,8 +185,9 @@ END
 $$;
 
 -- The ids of the documents meeting `condition`, in `order_by`, from `skip` on, at most `take`.
+-- `condition` may name `$1`, which is `ids`.
 CREATE OR REPLACE FUNCTION search_ordered_ids(
-    condition text, order_by text, skip integer, take integer
+    condition text, order_by text, skip integer, take integer, ids bigint[] DEFAULT NULL
 ) RETURNS bigint[]
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -196,21 +197,24 @@ BEGIN
         'SELECT ARRAY(SELECT d.product_id FROM search_document d WHERE %s'
         ' ORDER BY %s OFFSET %s LIMIT %s)',
         condition, order_by, skip, take
-    ) INTO found;
+    ) USING ids INTO found;
     RETURN found;
 END
 $$;
 
--- The first `take` documents meeting `condition` in title order, read along
--- search_document_title_idx. For a tier known to hold 1,000 documents or more, which are then
--- dense enough for the walk to stop early: the planner, misjudging the tier's CASE condition,
--- would rather read and sort the whole tier (107 ms against 8 ms for q=laptop at 1M).
-CREATE OR REPLACE FUNCTION search_title_walk(condition text, take integer) RETURNS bigint[]
+-- search_ordered_ids read along the index of `order_by` (title, price or created), for
+-- matches dense enough for the walk to stop early (more than the exact count's bound, or a
+-- relevance tier of 1,000 or more): the planner, misjudging LIKE and the tier's CASE, would
+-- rather read and sort them all (107 ms against 8 ms for q=laptop's first tier at 1M;
+-- 2.7 s against 20 ms for q=wireless&ordering=title).
+CREATE OR REPLACE FUNCTION search_ordered_walk(
+    condition text, order_by text, skip integer, take integer
+) RETURNS bigint[]
 LANGUAGE plpgsql STABLE
 SET enable_bitmapscan = off SET enable_sort = off
 AS $$
 BEGIN
-    RETURN search_ordered_ids(condition, 'd.title_key, d.product_id', 0, take);
+    RETURN search_ordered_ids(condition, order_by, skip, take);
 END
 $$;
 
@@ -257,7 +261,9 @@ BEGIN
             in_tier
         ) INTO candidates, sorted;
         IF candidates = 1000 THEN
-            sorted := search_title_walk(in_tier, skip + take - cardinality(found));
+            sorted := search_ordered_walk(
+                in_tier, search_order_sql('title', NULL), 0, skip + take - cardinality(found)
+            );
         END IF;
         found := found || coalesce(sorted, '{}');
     END LOOP;
@@ -333,12 +339,6 @@ BEGIN
 END
 $$;
 
--- Up to this many matches a page is sorted from their ids; above, it is read along an index
--- in the page's order (search_ranked_ids, search_ordered_ids), where matches are dense enough
--- for the walk to stop early.
-CREATE OR REPLACE FUNCTION search_sort_up_to() RETURNS integer
-LANGUAGE sql IMMUTABLE AS 'SELECT 1000';
-
 -- One search: the ids of the page (`take` of them from `skip` on), the number of matches
 -- (exact up to `exact_up_to`, above it estimated: search_counted), whether the words were
 -- spelling-corrected, the facets asked for, and the catalog version all of it was read at.
@@ -373,19 +373,20 @@ BEGIN
             FROM search_counted(search_stream_sql(words, literal, filters), exact_up_to) AS c;
         END IF;
     END IF;
-    IF match_count <= search_sort_up_to() THEN
+    IF count_exact THEN
+        -- at most exact_up_to matches, all read: sorted whole
         product_ids := search_ordered_ids(
-            format('d.product_id = ANY(%L::bigint[])', matched),
-            search_order_sql(ordering, search_tier_sql(words)), skip, take
+            'd.product_id = ANY($1)', search_order_sql(ordering, search_tier_sql(words)),
+            skip, take, matched
         );
     ELSIF ordering = 'relevance' THEN
         product_ids := search_ranked_ids(
             words, search_match_sql(words, literal), filters, skip, take
         );
     ELSE
-        product_ids := search_ordered_ids(
-            search_match_sql(words, literal) || filters,
-            search_order_sql(ordering, search_tier_sql(words)), skip, take
+        product_ids := search_ordered_walk(
+            search_match_sql(words, literal) || filters, search_order_sql(ordering, NULL),
+            skip, take
         );
     END IF;
     IF category_facet OR price_facet THEN
