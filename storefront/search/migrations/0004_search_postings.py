@@ -30,6 +30,9 @@ class Migration(migrations.Migration):
                 " WHERE word <> ''",
                 "ALTER TABLE search_posting ADD CONSTRAINT search_posting_pkey"
                 " PRIMARY KEY (word, product_id) INCLUDE (price, category_id)",
+                # how many products a word has decides how the words' streams are joined: the
+                # planner needs more than the default 100 most common words to know
+                "ALTER TABLE search_posting ALTER COLUMN word SET STATISTICS 10000",
                 # counting and facets by the page sample, replaced by search_counted's stream
                 "DROP FUNCTION search_counted(text, integer)",
                 "DROP FUNCTION search_count(text, integer)",

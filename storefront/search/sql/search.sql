@@ -101,55 +101,81 @@ $$;
 CREATE OR REPLACE FUNCTION search_posting_words_max() RETURNS integer
 LANGUAGE sql IMMUTABLE AS 'SELECT 100';
 
+-- The products whose text holds one of `vocabulary`'s words, in product id order, each once:
+-- one ordered range of search_posting_pkey per word, merged. `columns` are the postings'
+-- columns selected (product_id first).
+CREATE OR REPLACE FUNCTION search_word_stream_sql(vocabulary text[], columns text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format(
+        'SELECT DISTINCT ON (p.product_id) %1$s FROM (%2$s) AS p ORDER BY p.product_id',
+        columns,
+        string_agg(format(
+            '(SELECT %s FROM search_posting p WHERE p.word = %L ORDER BY p.product_id)',
+            columns, v
+        ), ' UNION ALL ')
+    )
+    FROM unnest(vocabulary) AS v
+$$;
+
 -- The matches of a search in product id order, each once, with the columns facets read:
--- `SELECT product_id, price, category_id ...`. Words are read from search_posting: the
--- longest word's postings (one ordered index range per vocabulary word containing it, merged,
--- filtered on the price and category the index holds), the other words probed per candidate.
--- A query without words, or whose longest word is in too many vocabulary words, walks
--- search_document instead.
+-- `SELECT product_id, price, category_id ...`. Each word is read from search_posting (the
+-- products of the vocabulary words containing it, search_word_stream_sql) and the words'
+-- streams are joined on the product id (merged: each is in id order); the filters are checked
+-- on the first, whose price and category the postings hold. A word in more vocabulary words
+-- than search_posting_words_max is checked on the document instead, and a query without words,
+-- or whose longest word is such a word, walks search_document in id order.
 CREATE OR REPLACE FUNCTION search_stream_sql(words text[], literal text, filters text)
 RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    driver integer;
+    vocabularies text[] := '{}';  -- one vocabulary per word, each an array literal
     vocabulary text[];
-    others text;
+    longest integer;
+    streams text := '';
+    checks text := '';
 BEGIN
     IF cardinality(words) > 0 THEN
-        driver := (SELECT n FROM unnest(words) WITH ORDINALITY AS t(w, n)
-                   ORDER BY length(w) DESC, n LIMIT 1);
-        vocabulary := search_vocabulary(words[driver]);
+        longest := (SELECT n FROM unnest(words) WITH ORDINALITY AS t(w, n)
+                    ORDER BY length(w) DESC, n LIMIT 1);
+        FOR n IN 1..cardinality(words) LOOP
+            vocabulary := search_vocabulary(words[n]);
+            IF cardinality(vocabulary) = 0 THEN
+                RETURN 'SELECT 0::bigint AS product_id, 0::numeric AS price,'
+                    ' 0::bigint AS category_id WHERE false';
+            END IF;
+            vocabularies[n] := vocabulary::text;
+        END LOOP;
     END IF;
-    IF vocabulary IS NULL OR cardinality(vocabulary) > search_posting_words_max() THEN
+    IF longest IS NULL
+       OR cardinality(vocabularies[longest]::text[]) > search_posting_words_max() THEN
         RETURN format(
             'SELECT d.product_id, d.price, d.category_id FROM search_document d WHERE %s%s'
             ' ORDER BY d.product_id',
             search_match_sql(words, literal), filters
         );
     END IF;
-    IF cardinality(vocabulary) = 0 THEN
-        RETURN 'SELECT 0::bigint AS product_id, 0::numeric AS price, 0::bigint AS category_id'
-            ' WHERE false';
-    END IF;
-    others := coalesce((
-        SELECT string_agg(CASE
-            WHEN cardinality(search_vocabulary(w)) > search_posting_words_max() THEN format(
+    FOR n IN 1..cardinality(words) LOOP
+        CONTINUE WHEN n = longest;
+        IF cardinality(vocabularies[n]::text[]) > search_posting_words_max() THEN
+            checks := checks || format(
                 ' AND EXISTS (SELECT 1 FROM search_document t'
-                ' WHERE t.product_id = d.product_id AND t.text_key LIKE %L)', '%' || w || '%')
-            ELSE format(
-                ' AND EXISTS (SELECT 1 FROM search_posting o'
-                ' WHERE o.word = ANY(%L::text[]) AND o.product_id = d.product_id)',
-                search_vocabulary(w))
-            END, '')
-        FROM unnest(words) WITH ORDINALITY AS t(w, n) WHERE n <> driver
-    ), '');
+                ' WHERE t.product_id = d.product_id AND t.text_key LIKE %L)',
+                '%' || words[n] || '%'
+            );
+        ELSE
+            streams := streams || format(
+                ' JOIN (%s) AS w%s ON w%2$s.product_id = d.product_id',
+                search_word_stream_sql(vocabularies[n]::text[], 'p.product_id'), n
+            );
+        END IF;
+    END LOOP;
     RETURN format(
-        'SELECT DISTINCT ON (d.product_id) d.product_id, d.price, d.category_id FROM (%s) AS d'
+        'SELECT d.product_id, d.price, d.category_id FROM (%s) AS d%s WHERE true%s%s'
         ' ORDER BY d.product_id',
-        (SELECT string_agg(format(
-            '(SELECT d.product_id, d.price, d.category_id FROM search_posting d'
-            ' WHERE d.word = %L%s%s ORDER BY d.product_id)', v, filters, others), ' UNION ALL ')
-         FROM unnest(vocabulary) AS v)
+        search_word_stream_sql(
+            vocabularies[longest]::text[], 'p.product_id, p.price, p.category_id'
+        ),
+        streams, filters, checks
     );
 END
 $$;
