@@ -77,13 +77,18 @@ def test_counts_are_exact_up_to_the_bound_and_within_ten_percent_above(api_clien
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("q", ["a", "beta", "item"])
-def test_relevance_above_the_bound_is_the_sorted_ranking(large_catalog, monkeypatch, q):
-    """Above the bound, pages are read tier by tier; they equal the ranking sorted whole."""
+@pytest.mark.parametrize(
+    ("q", "ordering"),
+    [("a", None), ("beta", None), ("item", None), ("beta", "title"), ("item", "-price")],
+)
+def test_pages_above_the_bound_are_the_whole_sort(large_catalog, monkeypatch, q, ordering):
+    """Above the bound, pages are read tier by tier, or along an index of their order; they
+    equal the matches sorted whole."""
 
     def pages() -> list[list[int]]:
         return [
-            search_matches(SearchQuery(q=q, page=page, page_size=50)).ids for page in (1, 40, 200)
+            search_matches(SearchQuery(q=q, ordering=ordering, page=page, page_size=50)).ids
+            for page in (1, 40, 200)
         ]
 
     walked = pages()
