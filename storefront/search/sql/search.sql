@@ -118,7 +118,8 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The matches of a search in product id order, each once, with the columns facets read:
--- `SELECT product_id, price, category_id ...`. Each word is read from search_posting (the
+-- `SELECT product_id, price, category_id, title_key, created_at ...` (what filters, facets
+-- and orders read). Each word is read from search_posting (the
 -- products of the vocabulary words containing it, search_word_stream_sql) and the words'
 -- streams are joined on the product id (merged: each is in id order); the filters are checked
 -- on the first, whose price and category the postings hold. A word in more vocabulary words
@@ -140,8 +141,8 @@ BEGIN
         FOR n IN 1..cardinality(words) LOOP
             vocabulary := search_vocabulary(words[n]);
             IF cardinality(vocabulary) = 0 THEN
-                RETURN 'SELECT 0::bigint AS product_id, 0::numeric AS price,'
-                    ' 0::bigint AS category_id WHERE false';
+                RETURN 'SELECT p.product_id, p.price, p.category_id, p.title_key, p.created_at'
+                    ' FROM search_posting p WHERE false';
             END IF;
             vocabularies[n] := vocabulary::text;
         END LOOP;
@@ -149,8 +150,8 @@ BEGIN
     IF longest IS NULL
        OR cardinality(vocabularies[longest]::text[]) > search_posting_words_max() THEN
         RETURN format(
-            'SELECT d.product_id, d.price, d.category_id FROM search_document d WHERE %s%s'
-            ' ORDER BY d.product_id',
+            'SELECT d.product_id, d.price, d.category_id, d.title_key, d.created_at'
+            ' FROM search_document d WHERE %s%s ORDER BY d.product_id',
             search_match_sql(words, literal), filters
         );
     END IF;
@@ -170,24 +171,24 @@ BEGIN
         END IF;
     END LOOP;
     RETURN format(
-        'SELECT d.product_id, d.price, d.category_id FROM (%s) AS d%s WHERE true%s%s'
-        ' ORDER BY d.product_id',
+        'SELECT d.product_id, d.price, d.category_id, d.title_key, d.created_at'
+        ' FROM (%s) AS d%s WHERE true%s%s ORDER BY d.product_id',
         search_word_stream_sql(
-            vocabularies[longest]::text[], 'p.product_id, p.price, p.category_id'
+            vocabularies[longest]::text[],
+            'p.product_id, p.price, p.category_id, p.title_key, p.created_at'
         ),
         streams, filters, checks
     );
 END
 $$;
 
--- The number of matches of `stream` (search_stream_sql), whether it is exact, the ids of the
--- first ones read, and how many matches each of those stands for. The stream is read in
--- product id order up to `exact_up_to` + 1 matches: at most `exact_up_to` is the exact count;
--- otherwise the count is extrapolated from how far into the catalog's ids the last one read
--- lies (the matches read are a prefix of the id range).
+-- The number of matches of `stream` (search_stream_sql), whether it is exact, and how many
+-- matches each of the first `exact_up_to` + 1 stands for. The stream is read in product id
+-- order up to `exact_up_to` + 1 matches: at most `exact_up_to` is the exact count; otherwise the
+-- count is extrapolated from how far into the catalog's ids the last one read lies (the
+-- matches read are those of a prefix of the id range).
 CREATE OR REPLACE FUNCTION search_counted(
-    stream text, exact_up_to integer,
-    OUT total bigint, OUT exact boolean, OUT ids bigint[], OUT scale numeric
+    stream text, exact_up_to integer, OUT total bigint, OUT exact boolean, OUT scale numeric
 )
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -195,14 +196,12 @@ DECLARE
     last_id bigint;
 BEGIN
     EXECUTE format(
-        'SELECT count(*), coalesce(array_agg(s.product_id), ''{}'')'
-        ' FROM (%s LIMIT %s) AS s', stream, exact_up_to + 1
-    ) INTO total, ids;
+        'SELECT count(*), max(s.product_id) FROM (%s LIMIT %s) AS s', stream, exact_up_to + 1
+    ) INTO total, last_id;
     exact := total <= exact_up_to;
     scale := 1;
     IF NOT exact THEN
         first_id := (SELECT min(d.product_id) FROM search_document d);
-        last_id := ids[total];
         scale := ((SELECT max(d.product_id) FROM search_document d) - first_id + 1)::numeric
             / (last_id - first_id + 1);
         total := round(total * scale);
@@ -382,29 +381,32 @@ DECLARE
     literal text := btrim(q);
     corrected text[];
     filters text := search_filter_sql(min_price, max_price, category, store, in_stock);
+    stream text := search_stream_sql(words, literal, filters);
     without_category text;
     matched bigint[];
     facet_scale numeric;
 BEGIN
     catalog_version := (SELECT coalesce(max(c.version), 0) FROM search_catalog c);
-    SELECT c.total, c.exact, c.ids INTO match_count, count_exact, matched
-    FROM search_counted(search_stream_sql(words, literal, filters), exact_up_to) AS c;
+    SELECT c.total, c.exact INTO match_count, count_exact
+    FROM search_counted(stream, exact_up_to) AS c;
     fuzzy := false;
     IF match_count = 0 AND cardinality(words) > 0 THEN
         fuzzy := true;
         corrected := search_corrected(words);
         IF corrected <> words THEN
             words := corrected;
-            SELECT c.total, c.exact, c.ids INTO match_count, count_exact, matched
-            FROM search_counted(search_stream_sql(words, literal, filters), exact_up_to) AS c;
+            stream := search_stream_sql(words, literal, filters);
+            SELECT c.total, c.exact INTO match_count, count_exact
+            FROM search_counted(stream, exact_up_to) AS c;
         END IF;
     END IF;
     IF count_exact THEN
-        -- at most exact_up_to matches, all read: sorted whole
-        product_ids := search_ordered_ids(
-            'd.product_id = ANY($1)', search_order_sql(ordering, search_tier_sql(words)),
-            skip, take, matched
-        );
+        -- at most exact_up_to matches: the stream's rows, which hold every order's columns,
+        -- sorted whole
+        EXECUTE format(
+            'SELECT ARRAY(SELECT d.product_id FROM (%s) AS d ORDER BY %s OFFSET %s LIMIT %s)',
+            stream, search_order_sql(ordering, search_tier_sql(words)), skip, take
+        ) INTO product_ids;
     ELSIF ordering = 'relevance' THEN
         product_ids := search_ranked_ids(
             words, search_match_sql(words, literal), filters, skip, take
@@ -413,8 +415,7 @@ BEGIN
         -- Titles cluster by their first word (q=wireless: every match past 94 % of title
         -- order), so a walk checking each document can read most of the catalog: the walk is
         -- index-only instead, against all the matches' ids (hashed).
-        EXECUTE format('SELECT array_agg(s.product_id) FROM (%s) AS s',
-                       search_stream_sql(words, literal, filters)) INTO matched;
+        EXECUTE format('SELECT array_agg(s.product_id) FROM (%s) AS s', stream) INTO matched;
         product_ids := search_ordered_walk(
             'd.product_id = ANY($1)', search_order_sql(ordering, NULL), skip, take, matched
         );

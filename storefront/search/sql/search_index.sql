@@ -50,7 +50,7 @@ $$;
 
 -- The documents of the products (one row each: the normalized title, title and description,
 -- and the filter and order columns), their postings (one row per distinct word of the
--- document, with the filter columns: matching, counting and facets read them index-only), and
+-- document, with the columns filters, facets and orders read: index-only), and
 -- the vocabulary typo correction and matching read.
 CREATE OR REPLACE FUNCTION search_index_products(product_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
@@ -62,8 +62,8 @@ LANGUAGE sql AS $$
     FROM catalog_product p
     CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
     WHERE p.id = ANY(product_ids);
-    INSERT INTO search_posting (word, product_id, price, category_id)
-    SELECT DISTINCT word, d.product_id, d.price, d.category_id
+    INSERT INTO search_posting (word, product_id, price, category_id, title_key, created_at)
+    SELECT DISTINCT word, d.product_id, d.price, d.category_id, d.title_key, d.created_at
     FROM search_document d
     CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
     WHERE d.product_id = ANY(product_ids) AND word <> '';
