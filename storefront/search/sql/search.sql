@@ -106,15 +106,17 @@ LANGUAGE sql IMMUTABLE AS 'SELECT 100';
 -- columns selected (product_id first).
 CREATE OR REPLACE FUNCTION search_word_stream_sql(vocabulary text[], columns text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT format(
+    SELECT CASE WHEN cardinality(vocabulary) = 1 THEN format(
+        'SELECT %s FROM search_posting p WHERE p.word = %L ORDER BY p.product_id',
+        columns, vocabulary[1]
+    ) ELSE format(
         'SELECT DISTINCT ON (p.product_id) %1$s FROM (%2$s) AS p ORDER BY p.product_id',
         columns,
-        string_agg(format(
+        (SELECT string_agg(format(
             '(SELECT %s FROM search_posting p WHERE p.word = %L ORDER BY p.product_id)',
             columns, v
-        ), ' UNION ALL ')
-    )
-    FROM unnest(vocabulary) AS v
+        ), ' UNION ALL ') FROM unnest(vocabulary) AS v)
+    ) END
 $$;
 
 -- The matches of a search in product id order, each once, with the columns facets read:
