@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Product
@@ -81,3 +82,19 @@ def test_reseed_invalidates_cached_search_results(api_client):
 
     expected = list(Product.objects.order_by("title", "id").values_list("id", "title")[:20])
     assert first_page() == expected
+
+
+def index_definitions() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+        return {definition for (definition,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_seed_builds_again_every_index_it_loaded_without():
+    before = index_definitions()
+    assert any("gin_trgm_ops" in definition for definition in before)  # some to drop
+
+    call_command("seed_data", *SMALL)
+
+    assert index_definitions() == before
