@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench import typesense
+from bench import typesense_server
 
 
 def _vocabulary() -> tuple[dict[str, list[str]], list[str]]:
@@ -207,7 +207,7 @@ def our_search(query: SearchQuery) -> RequestLine:
 def typesense_search(query: SearchQuery) -> RequestLine:
     return RequestLine(
         "GET",
-        typesense.search_path(
+        typesense_server.search_path(
             q=query.q, category_id=query.category_id, in_stock_store=query.in_stock_store,
             min_price=query.min_price, max_price=query.max_price,
         ),

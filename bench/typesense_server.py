@@ -8,6 +8,7 @@ quantity above zero, so `in_stock=true&store_id=N` becomes `filter_by=in_stock_s
 """
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -123,6 +124,8 @@ class TypesenseServer:
     def client(self):
         import typesense
 
+        # Its HTTP library logs every request at INFO, which the bench's logging would print.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         return typesense.Client(
             {
                 "api_key": API_KEY,
