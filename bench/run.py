@@ -705,8 +705,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def prepare(
-    args: argparse.Namespace, profile: Profile, env: dict[str, str], *, orders: bool
+    args: argparse.Namespace, profile: Profile, env: dict[str, str], *, catalog: bool, orders: bool
 ) -> str:
+    """The main bench database, migrated; seeded and warmed if a selected step reads its
+    catalog (`catalog`; the floors and versus do not); the staff token if seeded."""
     if dataset.database_create_if_missing(url=env["DATABASE_URL"]):
         print(f"created database {profile.database}", flush=True)
     dataset.manage("migrate", "--no-input", env=env)
@@ -714,6 +716,11 @@ def prepare(
     import django
 
     django.setup()
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
+    if not catalog:
+        return ""
     if args.reseed or not dataset.is_seeded_at(profile.size):
         size = profile.size
         print(
@@ -729,9 +736,6 @@ def prepare(
         dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
     dataset.statistics_refresh(url=env["DATABASE_URL"])
     dataset.cache_warm(url=env["DATABASE_URL"])
-    import redis
-
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
     return dataset.staff_token()
 
 
@@ -800,7 +804,10 @@ def main() -> None:
     wrk = ensure_wrk()
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    token = prepare(args, profile, env, orders=bool({"listings", "orders"} & set(selected)))
+    token = prepare(
+        args, profile, env, catalog=bool(set(selected) - {"floors", "versus"}),
+        orders=bool({"listings", "orders"} & set(selected)),
+    )  # fmt: skip
     stack = Stack(
         StackConfig(
             port=args.port, workers=args.workers, threads=args.threads, env=env,
