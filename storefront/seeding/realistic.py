@@ -337,8 +337,9 @@ class RealisticCatalog:
     def _description(
         self, *, name: str, brand: str, noun: str, product_type: str, attributes: list[str]
     ) -> str:
-        """20 to 60 words: an opening, then sentences in a random order until a drawn length
-        (sentences are at most 15 words, so the opening and one more reach 20)."""
+        """20 to 60 words: an opening, then sentences in a random order, each only if the text
+        stays within 60 words, until a length drawn from 20-60 is reached (all of them together
+        always pass 60)."""
         rng = self.rng
         sentences: list[Callable[[], str]] = [
             lambda: (
