@@ -121,12 +121,15 @@ def catalog_seed(*, plan: SeedPlan, progress: Progress) -> SeedResult:
         category_names, products = _catalog_products(plan=plan, rng=rng)
         categories = _create_categories(category_names)
         stores = _create_stores(plan.stores)
-        _insert_products(plan=plan, products=products, category_ids=categories, progress=progress)
-        product_ids = list(Product.objects.order_by("id").values_list("id", flat=True))
-        inventory_rows = _insert_inventory(
-            plan=plan, rng=rng, store_ids=[s.id for s in stores], product_ids=product_ids,
-            progress=progress,
-        )  # fmt: skip
+        with _indexes_built_after_loading(_bulk_loaded_tables()):
+            _insert_products(
+                plan=plan, products=products, category_ids=categories, progress=progress
+            )
+            product_ids = list(Product.objects.order_by("id").values_list("id", flat=True))
+            inventory_rows = _insert_inventory(
+                plan=plan, rng=rng, store_ids=[s.id for s in stores], product_ids=product_ids,
+                progress=progress,
+            )  # fmt: skip
         token = _create_store_staff(stores[0])
         # Cached searches hold product ids, which a reseed reuses for other products.
         catalog_version_bump()
