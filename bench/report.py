@@ -157,9 +157,11 @@ def write_chart(report: dict, path: Path) -> None:
     right.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
 
     machine = report["machine"]
+    realistic = report.get("typesense", {}).get("realistic_products")
     figure.suptitle(
         f"Storefront bench ({report['mode']}, {report['started_at']}): {machine['cpus']} CPUs, "
         f"{report['server']['gunicorn']}, {report['dataset']['products']:,} products"
+        + (f" (versus: {realistic:,} realistic products)" if realistic else "")
     )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
