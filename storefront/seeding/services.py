@@ -287,9 +287,9 @@ def _indexes_built_after_loading(tables: Sequence[str]) -> Iterator[None]:
     faster than a million insertions into each index, the trigram GIN indexes of titles and
     descriptions above all (`--catalog realistic`: 100k products in 78 s instead of 115-140 s,
     1M in 467 s, where the row-by-row path had loaded 820k after 27 min; the simple catalog's
-    1M in 170 s instead of 554 s). Unique indexes and
-    those behind constraints stay: ON CONFLICT and the foreign keys need them. Inside the
-    seed's transaction, so a failed seed leaves every index as it was."""
+    1M in 170 s instead of 554 s). Unique indexes and those behind constraints stay: ON
+    CONFLICT and the foreign keys need them. Inside the seed's transaction, so a failed seed
+    leaves every index as it was."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
