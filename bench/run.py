@@ -25,9 +25,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import dataset, workloads  # noqa: E402
+from bench import dataset, typesense_server, workloads  # noqa: E402
 from bench.loadgen import LoadResult, ensure_wrk, run_wrk  # noqa: E402
-from bench.report import print_table, write_chart  # noqa: E402
+from bench.report import print_table, versus_rows, write_chart  # noqa: E402
 from bench.stack import CpuSampler, Stack, StackConfig, processes_named  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -51,6 +51,10 @@ class Profile:
     duration_s: int
     listing_orders: int
     hot_orders: int
+    # The side-by-side with Typesense (Bench.versus): the realistic catalog's size, and the
+    # number of different searches of the 1-client and of the 8-client runs of each mix.
+    realistic_products: int
+    versus_queries: tuple[int, int]
 
 
 FULL = Profile(
@@ -59,6 +63,8 @@ FULL = Profile(
     duration_s=15,
     listing_orders=40_000,
     hot_orders=2_000,
+    realistic_products=1_000_000,
+    versus_queries=(600, 1_800),
 )
 QUICK = Profile(
     database="storefront_bench_quick",
@@ -66,7 +72,11 @@ QUICK = Profile(
     duration_s=5,
     listing_orders=5_000,
     hot_orders=1_000,
+    realistic_products=20_000,
+    versus_queries=(150, 400),
 )
+# A side-by-side run stops at its last query or after this long, whichever comes first.
+VERSUS_RUN_LIMIT_S = 60
 
 
 @dataclass
@@ -79,6 +89,7 @@ class Bench:
     token: str = ""
     results: list[dict] = field(default_factory=list)
     monitor: psycopg.Connection | None = None  # finds the database backends to account for
+    typesense: typesense_server.TypesenseServer | None = None  # its CPU counts while it runs
 
     @property
     def db_url(self) -> str:
@@ -91,6 +102,8 @@ class Bench:
             self.monitor = psycopg.connect(self.db_url, autocommit=True)
         pids["postgres"] = dataset.bench_pids(self.monitor)
         pids["redis"] = processes_named("redis-server")
+        if self.typesense is not None:
+            pids["typesense"] = self.typesense.pids()
         return pids
 
     def record(self, result: dict) -> dict:
@@ -112,7 +125,7 @@ class Bench:
             load: LoadResult = run()
         cpu = {
             group: round(sampler.seconds().get(group, 0.0), 2)
-            for group in ("gunicorn", "celery", "postgres", "redis", "machine")
+            for group in ("gunicorn", "celery", "postgres", "redis", "typesense", "machine")
         }
         cpu["loadgen"] = round(load.loadgen_cpu_s, 2)
         # Everything else that ran meanwhile: other users of this machine (and of Redis).
@@ -150,14 +163,15 @@ class Bench:
 
     def load(
         self, name: str, lines: list, *, connections: int, budget: int = 0, token: bool = False,
-        duration: float | None = None, **info,
+        duration: float | None = None, base_url: str | None = None, **info,
     ) -> dict:  # fmt: skip
-        """One wrk run of `lines`, measured but not recorded."""
+        """One wrk run of `lines` (against our stack unless `base_url` says), measured but not
+        recorded."""
         path = workloads.write_requests(WORK / f"{name}.req", lines)
         return self.measured(
             name,
             lambda: run_wrk(
-                wrk=self.wrk, base_url=self.stack.base_url, requests_file=path,
+                wrk=self.wrk, base_url=base_url or self.stack.base_url, requests_file=path,
                 connections=connections, duration_s=duration or self.profile.duration_s,
                 budget=budget, token=self.token if token else None,
             ),
@@ -377,6 +391,97 @@ class Bench:
         self.record(merged(raws))
         self.record(with_paired_ratio(merged(apis), apis, raws))
 
+    def versus(self) -> None:
+        """Search on the realistic catalog, ours against Typesense's on the same machine, with
+        the same never-repeated searches (a cache never answers), one engine right after the
+        other: two mixes (without and with price bounds), 1 client and 8 clients each. Our
+        stack is restarted on the realistic catalog's database for it, and back after it."""
+        database = self.args.realistic_database or f"{self.profile.database}_realistic"
+        size = dataclasses.replace(
+            self.profile.size,
+            products=self.args.realistic_products or self.profile.realistic_products,
+        )
+        env = bench_env(database=database, redis_url=self.args.redis_url)
+        env.update(
+            CACHE_KEY_PREFIX="bench-realistic", **dict(i.split("=", 1) for i in self.args.env)
+        )
+        url = env["DATABASE_URL"]
+        print(f"realistic catalog vs Typesense {typesense_server.VERSION} ({database})", flush=True)
+        prepare_realistic(size, env=env, reseed=self.args.reseed)
+        warm, runs = self.versus_query_lists(url=url, stores=size.stores)
+        server = typesense_server.TypesenseServer(
+            port=self.args.typesense_port, data_dir=ROOT / "var" / "bench" / "typesense" / database,
+            log=RESULTS / "logs" / "typesense.log",
+        )  # fmt: skip
+        main_stack, main_env = self.stack, self.env
+        self.stack.stop()
+        self.stack = Stack(dataclasses.replace(main_stack.config, env=env))
+        self.env, self.monitor, self.typesense = env, None, server
+        try:
+            started = time.monotonic()
+            server.start()
+            if typesense_server.index_catalog(server, url=url):
+                print(f"  indexed into Typesense in {time.monotonic() - started:.0f} s", flush=True)
+            self.stack.start(email_backend=FAST_EMAIL)
+            self.versus_runs(warm, runs, typesense_url=server.base_url)
+        finally:
+            self.stack.stop()
+            server.stop()
+            self.stack, self.env, self.monitor = main_stack, main_env, None
+            self.typesense = None
+            self.stack.start(email_backend=FAST_EMAIL)
+
+    def versus_query_lists(
+        self, *, url: str, stores: int
+    ) -> tuple[list[workloads.SearchQuery], dict[tuple[str, int], list[workloads.SearchQuery]]]:
+        """Different searches for the warm-up and for each run, {(mix, clients): searches}; no
+        search is in two lists but the price mix's, which are the others with price bounds."""
+        one, many = self.profile.versus_queries
+        warm = min(one, 300)
+        titles = dataset.sample_titles(url=url, count=2 * (warm + one + many), seed=11)
+        drawn = workloads.versus_queries(
+            titles=titles, stores=stores, count=warm + one + many, seed=12
+        )
+        by_clients = {
+            1: drawn[warm : warm + one],
+            self.args.uncached_connections: drawn[warm + one :],
+        }
+        runs = {("words", clients): searches for clients, searches in by_clients.items()}
+        for clients, searches in by_clients.items():
+            runs["price", clients] = workloads.with_price_bounds(searches, seed=13)
+        return drawn[:warm], runs
+
+    def versus_runs(
+        self, warm: list[workloads.SearchQuery],
+        runs: dict[tuple[str, int], list[workloads.SearchQuery]], *, typesense_url: str,
+    ) -> None:  # fmt: skip
+        """Each run on our stack, then right after on Typesense (budget: the list, once)."""
+        engines = {
+            "realistic": (workloads.our_search, None),
+            "typesense": (workloads.typesense_search, typesense_url),
+        }
+        for render, base_url in engines.values():
+            lines = [render(query) for query in warm]
+            self.load("versus-warm", lines, connections=8, budget=len(lines),
+                      duration=VERSUS_RUN_LIMIT_S, base_url=base_url)  # fmt: skip
+        mixes = {
+            "words": "words, prefixes, typos, two words; alone, in a category or in stock in a "
+            "store",
+            "price": "the same searches, each within random price bounds",
+        }
+        for (mix, clients), searches in runs.items():
+            suffix = f"-{clients}" if mix == "words" else f"-{mix}-{clients}"
+            rival = f"typesense{suffix}"
+            for engine, (render, base_url) in engines.items():
+                lines = [render(query) for query in searches]
+                against = {"floor": rival, "compare_latency_with": rival}
+                self.http(
+                    f"{engine}{suffix}", lines, connections=clients, budget=len(lines),
+                    duration=VERSUS_RUN_LIMIT_S, base_url=base_url, group="versus", mix=mix,
+                    description=f"{engine}: {mixes[mix]}; {len(lines)} different searches",
+                    **(against if engine == "realistic" else {}),
+                )  # fmt: skip
+
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)
         self.stack.stop()
@@ -506,6 +611,26 @@ def ratios(results: list[dict]) -> None:
             }
 
 
+def prepare_realistic(size: dataset.SeedSize, *, env: dict[str, str], reseed: bool) -> None:
+    """The realistic catalog's database, as prepare() readies the main one (through manage.py
+    and SQL: this process's Django is set up for the main database)."""
+    url = env["DATABASE_URL"]
+    if dataset.database_create_if_missing(url=url):
+        print(f"  created database {url.rsplit('/', 1)[1]}", flush=True)
+    dataset.manage("migrate", "--no-input", env=env)
+    if reseed or not dataset.realistic_is_seeded_at(size, url=url):
+        print(
+            f"  seeding a realistic catalog of {size.products:,} products x {size.stores} stores"
+            f" ({size.inventory_per_store:,} stock rows each); takes a while once",
+            flush=True,
+        )
+        started = time.monotonic()
+        dataset.seed(size, env=env, catalog="realistic")
+        print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+    dataset.statistics_refresh(url=url)
+    dataset.cache_warm(url=url)
+
+
 def bench_env(*, database: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TERM", "USER"}}
     env.update(
@@ -530,6 +655,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="50k products, 5 s per scenario")
     parser.add_argument("--reseed", action="store_true", help="seed again even if sizes match")
     parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument(
+        "--typesense-port", type=int, default=8108, help="and the next one for its peering"
+    )
+    parser.add_argument(
+        "--realistic-database",
+        help="the realistic catalog's database for versus (default: the bench database + "
+        "_realistic)",
+    )
+    parser.add_argument(
+        "--realistic-products", type=int, help="its size (default: 1,000,000, --quick 20,000)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
     parser.add_argument(
@@ -555,7 +691,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma list of: floors,search,uncached_search,listings,orders,slow_email",
+        help="comma list of: floors,search,uncached_search,listings,orders,slow_email,versus",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
     parser.add_argument(
@@ -569,8 +705,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def prepare(
-    args: argparse.Namespace, profile: Profile, env: dict[str, str], *, orders: bool
+    args: argparse.Namespace, profile: Profile, env: dict[str, str], *, catalog: bool, orders: bool
 ) -> str:
+    """The main bench database, migrated; seeded and warmed if a selected step reads its
+    catalog (`catalog`; the floors and versus do not); the staff token if seeded."""
     if dataset.database_create_if_missing(url=env["DATABASE_URL"]):
         print(f"created database {profile.database}", flush=True)
     dataset.manage("migrate", "--no-input", env=env)
@@ -578,6 +716,11 @@ def prepare(
     import django
 
     django.setup()
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
+    if not catalog:
+        return ""
     if args.reseed or not dataset.is_seeded_at(profile.size):
         size = profile.size
         print(
@@ -593,9 +736,6 @@ def prepare(
         dataset.orders_reset(listing_store_id=LISTING_STORE, listing_orders=profile.listing_orders)
     dataset.statistics_refresh(url=env["DATABASE_URL"])
     dataset.cache_warm(url=env["DATABASE_URL"])
-    import redis
-
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # our own Redis database only
     return dataset.staff_token()
 
 
@@ -655,7 +795,7 @@ def main() -> None:
     extra_env = dict(item.split("=", 1) for item in args.env)
     env.update(extra_env)
     selected = [s for s in args.only.split(",") if s] or [
-        "floors", "search", "listings", "orders", "slow_email",
+        "floors", "search", "listings", "orders", "slow_email", "versus",
     ]  # fmt: skip
     if "slow_email" in selected and "orders" not in selected:
         selected.insert(0, "orders")  # it replays the orders scenario's order lists
@@ -664,7 +804,10 @@ def main() -> None:
     wrk = ensure_wrk()
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    token = prepare(args, profile, env, orders=bool({"listings", "orders"} & set(selected)))
+    token = prepare(
+        args, profile, env, catalog=bool(set(selected) - {"floors", "versus"}),
+        orders=bool({"listings", "orders"} & set(selected)),
+    )  # fmt: skip
     stack = Stack(
         StackConfig(
             port=args.port, workers=args.workers, threads=args.threads, env=env,
@@ -699,6 +842,13 @@ def main() -> None:
         "code": code_state(),
         "scenarios": bench.results,
     }
+    if "versus" in selected:
+        report["typesense"] = {
+            "version": typesense_server.VERSION,
+            "search": "query_by title,description; per_page 20; its defaults otherwise",
+            "realistic_products": args.realistic_products or profile.realistic_products,
+        }
+        report["versus"] = versus_rows(report)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")

@@ -5,10 +5,13 @@ Every list is generated from a fixed seed, so two runs send the same requests.
 
 import json
 import random
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench import typesense_server
 
 
 def _vocabulary() -> tuple[dict[str, list[str]], list[str]]:
@@ -117,6 +120,98 @@ def uncached_search(*, count: int, stores: int, seed: int = 1) -> list[RequestLi
             seen.add(line.path)
             lines.append(line)
     return lines
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """One search of the side-by-side runs, sent to our API and to Typesense alike."""
+
+    q: str
+    category_id: int | None = None
+    in_stock_store: int | None = None
+    min_price: str | None = None
+    max_price: str | None = None
+
+
+VERSUS_SHAPES = ("word", "prefix", "typo", "two words")
+VERSUS_FILTERS = ("none", "category", "store in stock")
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, as search_normalize splits
+
+
+def _versus_query(
+    rng: random.Random, *, title: str, category_id: int, stores: int
+) -> SearchQuery | None:
+    """A search a shopper who wants this product might type, or None if its title has no word
+    long enough for the drawn shape."""
+    words = [w.lower() for w in _WORD.findall(title) if len(w) >= 3 and not w.isdigit()]
+    shape, scope = rng.choice(VERSUS_SHAPES), rng.choice(VERSUS_FILTERS)
+    letters_only = [w for w in words if w.isalpha() and len(w) >= 5]
+    if shape == "two words" and len(words) >= 2:
+        at = rng.randrange(len(words) - 1)
+        q = f"{words[at]} {words[at + 1]}"
+    elif shape == "prefix" and letters_only:
+        word = rng.choice(letters_only)
+        q = word[: rng.randint(3, len(word) - 1)]
+    elif shape == "typo" and letters_only:
+        q = _typo(rng, rng.choice(letters_only))
+    elif shape == "word" and words:
+        q = rng.choice(words)
+    else:
+        return None
+    if scope == "category":
+        return SearchQuery(q, category_id=category_id)
+    if scope == "store in stock":
+        return SearchQuery(q, in_stock_store=rng.randint(1, stores))
+    return SearchQuery(q)
+
+
+def versus_queries(
+    *, titles: Sequence[tuple[str, int]], stores: int, count: int, seed: int
+) -> list[SearchQuery]:
+    """`count` different searches (VERSUS_SHAPES x VERSUS_FILTERS, drawn evenly) made from
+    catalog titles (title, category id): a word, a prefix of a word, a word with a typo, two
+    adjacent words; alone, in the title's category, or in stock in a random store."""
+    rng = random.Random(seed)
+    queries: dict[SearchQuery, None] = {}
+    for title, category_id in titles:
+        query = _versus_query(rng, title=title, category_id=category_id, stores=stores)
+        if query is not None:
+            queries[query] = None
+        if len(queries) == count:
+            return list(queries)
+    raise ValueError(f"{len(titles)} titles made only {len(queries)} different queries")
+
+
+def with_price_bounds(queries: Sequence[SearchQuery], *, seed: int) -> list[SearchQuery]:
+    """The same searches, each within random price bounds (as `_search_mix_params` draws)."""
+    rng = random.Random(seed)
+    bounded = []
+    for query in queries:
+        low = rng.randint(100, 150_000)
+        high = low + rng.randint(2_000, 60_000)
+        bounded.append(replace(query, min_price=f"{low / 100:.2f}", max_price=f"{high / 100:.2f}"))
+    return bounded
+
+
+def our_search(query: SearchQuery) -> RequestLine:
+    params: dict[str, object] = {"q": query.q}
+    if query.category_id is not None:
+        params["category"] = query.category_id
+    if query.in_stock_store is not None:
+        params.update(store_id=query.in_stock_store, in_stock="true")
+    if query.min_price is not None:
+        params.update(min_price=query.min_price, max_price=query.max_price)
+    return get("/api/search/products/", **params)
+
+
+def typesense_search(query: SearchQuery) -> RequestLine:
+    return RequestLine(
+        "GET",
+        typesense_server.search_path(
+            q=query.q, category_id=query.category_id, in_stock_store=query.in_stock_store,
+            min_price=query.min_price, max_price=query.max_price,
+        ),
+    )  # fmt: skip
 
 
 def hot_search(

@@ -69,7 +69,7 @@ def test_the_image_builds_in_two_stages_and_runs_as_a_non_root_user():
 def test_the_runtime_dependencies_pull_in_no_test_benchmark_or_embedded_package():
     runtime = closure(PYPROJECT["project"]["dependencies"])
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert set(extras) == {"dev", "embedded"}
+    assert set(extras) == {"dev", "embedded", "bench"}
     dev_only = {
         canonicalize_name(Requirement(text).name) for group in extras.values() for text in group
     }

@@ -1,6 +1,5 @@
 """One JSON error shape for the whole API: {"error": {"code", "message", "fields"}}."""
 
-import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -9,8 +8,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serial
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
-
-logger = logging.getLogger(__name__)
 
 
 class ConflictError(exceptions.APIException):

@@ -6,7 +6,6 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from storefront.common.ratelimit import RateLimit, rate_limit_hit, rate_limit_release_or_keep
-from tests.live import RedisServer
 
 LOGIN = reverse("api-token")
 
@@ -119,21 +118,6 @@ def test_a_correct_login_gives_its_failure_slot_back(api_client, shopper, limits
         assert login(api_client, "correct horse").status_code == 200
     assert login(api_client, "nope").status_code == 400
     assert login(api_client, "correct horse").status_code == 429
-
-
-@pytest.fixture
-def private_redis(settings, tmp_path):
-    """A throwaway redis-server that the test may stop; the system Redis is never touched."""
-    server = RedisServer(tmp_path).start()
-    settings.CACHES = {
-        "default": {
-            **settings.CACHES["default"],
-            "LOCATION": server.url(),
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
-    yield server
-    server.close()
 
 
 def test_without_redis_logins_are_allowed_and_logged(

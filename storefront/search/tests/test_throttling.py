@@ -13,8 +13,6 @@ from django.urls import reverse
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from tests.live import RedisServer
-
 SUGGEST = reverse("search-suggest")
 
 
@@ -147,21 +145,6 @@ def test_rate_limit_headers_count_down(api_client, user, small_limit):
     assert all(0 < int(r["RateLimit-Reset"]) <= 60 for r in responses)
     assert responses[-1].status_code == 429
     assert responses[-1]["Retry-After"] == responses[-1]["RateLimit-Reset"]
-
-
-@pytest.fixture
-def private_redis(settings, tmp_path):
-    """A throwaway redis-server that the test may stop; the system Redis is never touched."""
-    server = RedisServer(tmp_path).start()
-    settings.CACHES = {
-        "default": {
-            **settings.CACHES["default"],
-            "LOCATION": server.url(),
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
-    }
-    yield server
-    server.close()
 
 
 def test_redis_down_fails_open_and_logs(api_client, user, small_limit, private_redis, caplog):

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
@@ -10,6 +11,8 @@ from storefront.seeding.services import (
     DEV_ADMIN_USERNAME,
     DEV_STAFF_PASSWORD,
     STAFF_USERNAME,
+    SeedPlan,
+    catalog_seed,
 )
 from storefront.stores.models import Store
 
@@ -180,3 +183,29 @@ def test_the_token_logins_documented_example_logs_the_dev_staff_user_in(api_clie
     assert example == {"username": STAFF_USERNAME, "password": DEV_STAFF_PASSWORD}
     assert response.status_code == 200
     assert response.json() == {"token": Token.objects.get(user__username=STAFF_USERNAME).key}
+
+
+def index_definitions() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+        return {definition for (definition,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_seed_loads_without_secondary_indexes_then_builds_every_one_again():
+    before = index_definitions()
+    during: list[set[str]] = []
+
+    catalog_seed(
+        plan=SeedPlan(stores=2, products=300, inventory_per_store=50, seed=1),
+        progress=lambda rows: during.append(index_definitions()),
+    )
+
+    trigram = {definition for definition in before if "gin_trgm_ops" in definition}
+    unique = {definition for definition in before if definition.startswith("CREATE UNIQUE")}
+    assert trigram
+    assert unique
+    assert during
+    # While rows stream in: no trigram index to maintain, every unique index kept.
+    assert all(not trigram & seen and unique <= seen for seen in during)
+    assert index_definitions() == before

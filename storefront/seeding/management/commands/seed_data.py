@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from storefront.seeding.services import (
+    CATALOG_KINDS,
     DEV_ADMIN_PASSWORD,
     DEV_ADMIN_USERNAME,
     DEV_STAFF_PASSWORD,
@@ -27,6 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=1_200)
         parser.add_argument("--inventory-per-store", type=int, default=400)
         parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--catalog",
+            choices=CATALOG_KINDS,
+            default="simple",
+            help="simple: 10 categories, ~90 title words (the README's examples); realistic: "
+            "24 departments, brands, product lines, model codes, attributes, accented names, "
+            "a long-tail vocabulary and 20-60 word descriptions",
+        )
         parser.add_argument(
             "--reset", action="store_true", help="delete all stores, products, orders first"
         )
@@ -70,6 +79,7 @@ class Command(BaseCommand):
             products=options["products"],
             inventory_per_store=options["inventory_per_store"],
             seed=options["seed"],
+            catalog=options["catalog"],
         )
         with tqdm(
             total=plan.total_rows, unit="rows", desc="seeding", disable=options["no_progress"]
