@@ -102,7 +102,7 @@ def statistics_refresh(*, url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "VACUUM (ANALYZE) catalog_product, catalog_category, stores_inventory, "
-            "search_document, search_posting, search_word"  # the search tables too
+            "search_document, search_word"  # the search tables too
         )
 
 

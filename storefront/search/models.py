@@ -8,12 +8,14 @@ rather than slow. Nothing in Python writes these tables.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
 class SearchDocument(models.Model):
-    """One product as search reads it: its normalized keys (search_normalize: accents removed,
-    upper case, punctuation a space) and the columns it is filtered and ordered by."""
+    """One product as search reads it: its normalized title (search_normalize: accents removed,
+    upper case, punctuation a space), the words of its title and description (search_lexemes),
+    and the columns it is filtered and ordered by."""
 
     product = models.OneToOneField(
         "catalog.Product",
@@ -23,7 +25,7 @@ class SearchDocument(models.Model):
         related_name="+",
     )
     title_key = models.TextField(db_collation="C")  # title order, suggestions, relevance tiers
-    text_key = models.TextField(db_collation="C")  # title and description: what a word matches
+    words = SearchVectorField()  # title and description words: what a query word matches
     price = models.DecimalField(max_digits=10, decimal_places=2)
     category = models.ForeignKey(
         "catalog.Category",
@@ -37,11 +39,17 @@ class SearchDocument(models.Model):
     class Meta:
         db_table = "search_document"
         indexes = [
-            GinIndex(OpClass("text_key", name="gin_trgm_ops"), name="search_document_text_idx"),
+            # fastupdate off: no pending list for every search to scan after a write
+            GinIndex(fields=["words"], name="search_document_words_idx", fastupdate=False),
             GinIndex(
                 OpClass("title_key", name="gin_trgm_ops"), name="search_document_title_trgm_idx"
             ),
-            models.Index(fields=["title_key", "product"], name="search_document_title_idx"),
+            # price and category too: a relevance tier walked in title order is index-only
+            models.Index(
+                fields=["title_key", "product"],
+                include=["price", "category"],
+                name="search_document_title_idx",
+            ),
             models.Index(
                 fields=["category", "title_key", "product"], name="search_document_category_idx"
             ),

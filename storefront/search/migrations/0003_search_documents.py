@@ -1,15 +1,15 @@
-"""Search v2: one document per product (accent-folded keys), the catalog version, and the
-search functions; replaces the per-word terms of 0002. Then today's catalog is indexed (a
-million products: a few minutes). Forward only.
+"""Search v2: one document per product (accent-folded title, the words of its title and
+description as a tsvector), the catalog version, and the search functions; replaces the per-word
+terms of 0002. Then today's catalog is indexed (a million products: a few minutes). Forward only.
 """
 
-from pathlib import Path
-
 import django.contrib.postgres.indexes
+import django.contrib.postgres.search
 import django.db.models.deletion
 from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations, models
 
+from storefront.common.sql import run_sql_file
 
 OLD_TRIGGERS = ["truncated", "deleted", "updated", "inserted"]
 OLD_FUNCTIONS = [
@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("title_key", models.TextField(db_collation="C")),
-                ("text_key", models.TextField(db_collation="C")),
+                ("words", django.contrib.postgres.search.SearchVectorField()),
                 ("price", models.DecimalField(decimal_places=2, max_digits=10)),
                 ("created_at", models.DateTimeField()),
                 (
@@ -80,14 +80,17 @@ class Migration(migrations.Migration):
                 "db_table": "search_document",
                 "indexes": [
                     django.contrib.postgres.indexes.GinIndex(
-                        django.contrib.postgres.indexes.OpClass("text_key", name="gin_trgm_ops"),
-                        name="search_document_text_idx",
+                        fields=["words"], name="search_document_words_idx", fastupdate=False
                     ),
                     django.contrib.postgres.indexes.GinIndex(
                         django.contrib.postgres.indexes.OpClass("title_key", name="gin_trgm_ops"),
                         name="search_document_title_trgm_idx",
                     ),
-                    models.Index(fields=["title_key", "product"], name="search_document_title_idx"),
+                    models.Index(
+                        fields=["title_key", "product"],
+                        include=["price", "category"],
+                        name="search_document_title_idx",
+                    ),
                     models.Index(
                         fields=["category", "title_key", "product"],
                         name="search_document_category_idx",
@@ -99,9 +102,8 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        # the files as this migration installed them (later ones run the current files)
-        migrations.RunSQL((Path(__file__).parent / "0003_search_index.sql").read_text()),
-        migrations.RunSQL((Path(__file__).parent / "0003_search.sql").read_text()),
+        run_sql_file("search", "search_index.sql", reverse_sql=None),
+        run_sql_file("search", "search.sql", reverse_sql=None),
         migrations.RunSQL(
             [
                 "TRUNCATE search_word",

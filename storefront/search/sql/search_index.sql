@@ -33,45 +33,31 @@ LANGUAGE sql AS $$
     SET version = greatest(search_catalog.version + 1, excluded.version);
 $$;
 
--- Removes products' documents and postings. The postings are found through the documents'
--- words (search_posting_pkey): no second index on product_id.
-CREATE OR REPLACE FUNCTION search_unindex_products(product_ids bigint[]) RETURNS void
-LANGUAGE sql AS $$
-    DELETE FROM search_posting p
-    USING (
-        SELECT DISTINCT word, d.product_id
-        FROM search_document d
-        CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
-        WHERE d.product_id = ANY(product_ids)
-    ) AS old
-    WHERE p.word = old.word AND p.product_id = old.product_id;
-    DELETE FROM search_document WHERE product_id = ANY(product_ids);
+-- The lexemes a document is matched by: every distinct word of the normalized text, as is
+-- (array_to_tsvector applies no dictionary: the words are already search_normalize's).
+CREATE OR REPLACE FUNCTION search_lexemes(normalized text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_to_tsvector(array_remove(string_to_array(normalized, ' '), ''))
 $$;
 
--- The documents of the products (one row each: the normalized title, title and description,
--- and the filter and order columns), their postings (one row per distinct word of the
--- document, with the columns filters, facets and orders read: index-only), and
--- the vocabulary typo correction and matching read.
+-- The documents of the products (one row each: the normalized title, the lexemes of the title
+-- and the description, and the filter and order columns), and the vocabulary typo correction
+-- reads.
 CREATE OR REPLACE FUNCTION search_index_products(product_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
-    SELECT search_unindex_products(product_ids);
-    INSERT INTO search_document
-        (product_id, title_key, text_key, price, category_id, created_at)
-    SELECT p.id, t.title_key, t.title_key || ' ' || search_normalize(p.description),
+    DELETE FROM search_document WHERE product_id = ANY(product_ids);
+    INSERT INTO search_document (product_id, title_key, words, price, category_id, created_at)
+    SELECT p.id, t.title_key,
+           search_lexemes(t.title_key || ' ' || search_normalize(p.description)),
            p.price, p.category_id, p.created_at
     FROM catalog_product p
     CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
     WHERE p.id = ANY(product_ids);
-    INSERT INTO search_posting (word, product_id, price, category_id, title_key, created_at)
-    SELECT DISTINCT word, d.product_id, d.price, d.category_id, d.title_key, d.created_at
-    FROM search_document d
-    CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
-    WHERE d.product_id = ANY(product_ids) AND word <> '';
     INSERT INTO search_word (word)
     SELECT DISTINCT word
     FROM search_document d
-    CROSS JOIN LATERAL unnest(string_to_array(d.text_key, ' ')) AS word
-    WHERE d.product_id = ANY(product_ids) AND word <> ''
+    CROSS JOIN LATERAL unnest(tsvector_to_array(d.words)) AS word
+    WHERE d.product_id = ANY(product_ids)
     ON CONFLICT (word) DO NOTHING;
 $$;
 
@@ -81,7 +67,7 @@ DECLARE
     changed bigint[];
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM search_unindex_products(ARRAY(SELECT id FROM old_rows));
+        DELETE FROM search_document WHERE product_id IN (SELECT id FROM old_rows);
     ELSIF TG_OP = 'INSERT' THEN
         PERFORM search_index_products(ARRAY(SELECT id FROM new_rows));
     ELSE
@@ -106,7 +92,6 @@ $$;
 CREATE OR REPLACE FUNCTION search_products_truncated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM search_posting;
     DELETE FROM search_document;
     PERFORM search_catalog_changed();
     RETURN NULL;
