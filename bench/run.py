@@ -481,6 +481,15 @@ class Bench:
                     description=f"{engine}: {mixes[mix]}; {len(lines)} different searches",
                     **(against if engine == "realistic" else {}),
                 )  # fmt: skip
+            if mix == "words":
+                self.http(
+                    f"realistic-facets-{clients}",
+                    [workloads.our_search_with_facets(query) for query in searches],
+                    connections=clients, budget=len(searches), duration=VERSUS_RUN_LIMIT_S,
+                    group="versus", mix="facets", compare_latency_with=f"realistic-{clients}",
+                    description=f"ours: the same searches with facets=category,price; "
+                    f"{len(searches)} different searches",
+                )  # fmt: skip
 
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)

@@ -194,6 +194,15 @@ def with_price_bounds(queries: Sequence[SearchQuery], *, seed: int) -> list[Sear
 
 
 def our_search(query: SearchQuery) -> RequestLine:
+    return _our_search(query, facets=False)
+
+
+def our_search_with_facets(query: SearchQuery) -> RequestLine:
+    """The same search asking for the category and price facets too."""
+    return _our_search(query, facets=True)
+
+
+def _our_search(query: SearchQuery, *, facets: bool) -> RequestLine:
     params: dict[str, object] = {"q": query.q}
     if query.category_id is not None:
         params["category"] = query.category_id
@@ -201,6 +210,8 @@ def our_search(query: SearchQuery) -> RequestLine:
         params.update(store_id=query.in_stock_store, in_stock="true")
     if query.min_price is not None:
         params.update(min_price=query.min_price, max_price=query.max_price)
+    if facets:
+        params["facets"] = "category,price"
     return get("/api/search/products/", **params)
 
 

@@ -30,10 +30,11 @@ SUGGEST_MIN_LENGTH = 3
 # The relevance tiers as sql/search.sql (search_tier_sql) defines them and docs/search.md
 # tabulates them.
 RELEVANCE = (
-    "Ranked in tiers: (1) the title starts with the words in the order typed, each the start of "
-    "a title word; (2) a later title word does; (3) every word starts some title word; (4) every "
-    "word is in the title; (5) the other matches (a word only in the description). Within a "
-    "tier, and for `ordering=title`, title order: the normalized title, then the id."
+    "A product matches when every word of `q` starts a word of its title or description (a word "
+    "of one or two characters is a whole word), accents, case and punctuation ignored. Ranked in "
+    "tiers: (1) the title starts with the words in the order typed; (2) a later title word does; "
+    "(3) every word is in the title; (4) the other matches (a word only in the description). "
+    "Within a tier, and for `ordering=title`, title order: the normalized title, then the id."
 )
 
 

@@ -221,7 +221,7 @@ def _load(
 ) -> int:
     """COPYs the rows in batches, and refreshes the planner's statistics of the loaded tables
     each time the rows loaded have doubled. Without them (autovacuum may be off, and it never
-    sees an open transaction's rows) the planner takes the growing search_term table for any
+    sees an open transaction's rows) the planner takes the growing search tables for any
     size and, at ~800,000 realistic products, chose to scan all of it, comparing each row with
     the batch's 20,000 ids, in every batch's trigger: minutes per batch instead of seconds."""
     loaded = analyzed_at = 0
