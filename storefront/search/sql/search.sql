@@ -85,12 +85,14 @@ LANGUAGE sql IMMUTABLE AS $$
         CASE WHEN min_price IS NOT NULL THEN format(' AND d.price >= %L', min_price) END,
         CASE WHEN max_price IS NOT NULL THEN format(' AND d.price <= %L', max_price) END,
         CASE WHEN category IS NOT NULL THEN format(' AND d.category_id = %L', category) END,
-        -- Stock is read live (inventory_in_stock_idx), never copied: exact at commit.
+        -- Stock is read live (inventory_in_stock_idx), never copied: exact at commit. Probed
+        -- per document, in the documents' order, which counting relies on: OFFSET 0 keeps the
+        -- planner from turning the probe into a join that the inventory's rows could drive.
         CASE WHEN in_stock THEN concat(
             ' AND EXISTS (SELECT 1 FROM stores_inventory i',
             ' WHERE i.product_id = d.product_id AND i.quantity > 0',
             CASE WHEN store IS NOT NULL THEN format(' AND i.store_id = %L', store) END,
-            ')'
+            ' OFFSET 0)'
         ) END
     )
 $$;
@@ -156,8 +158,8 @@ $$;
 -- of `facets_sql` (search_facets_sql) over the matches read.
 --
 -- Physical order is what makes the extrapolation sound, so the documents are read by bitmap
--- scans (or a sequential scan without conditions), never along an index; index-only probes of
--- the inventory stay allowed.
+-- scans (or a sequential scan without conditions), never along an index; the inventory is
+-- probed per document (search_filter_sql), by index-only scans.
 CREATE OR REPLACE FUNCTION search_read(
     conditions text, bound integer, order_by text, skip integer, take integer, facets_sql text,
     OUT total bigint, OUT exact boolean, OUT scale numeric, OUT page bigint[], OUT facets jsonb
