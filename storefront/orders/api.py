@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
@@ -15,6 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.common.errors import error_example, error_response
+from storefront.common.idempotency import (
+    KEY_PARAMETER,
+    KEY_REUSED_EXAMPLE,
+    REPLAYED_HEADERS,
+    idempotency_key,
+)
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
 from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
@@ -23,7 +28,6 @@ from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, o
 from storefront.stores.selectors import store_exists, store_is_managed_by
 
 MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 _INVALID = "The request is invalid."
 _ERRORS = {
@@ -71,11 +75,7 @@ _ERRORS = {
             "conflict",
             "Only CONFIRMED orders can be cancelled; this one is CANCELLED.",
         ),
-        error_example(
-            "Idempotency-Key reused",
-            "conflict",
-            "This Idempotency-Key was already used with a different request.",
-        ),
+        KEY_REUSED_EXAMPLE,
     ),
     415: error_response(
         "The body is not `application/json` (spelled so, with no parameter but `charset=utf-8`).",
@@ -190,14 +190,7 @@ class OrderPlaceApi(APIView):
             "order (header `Idempotent-Replayed: true`), a different body gets 409."
         ),
         request=InputSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="Client-chosen unique key (1-255 printable ASCII characters).",
-            )
-        ],
+        parameters=[KEY_PARAMETER],
         responses={201: OrderOutputSerializer, **error_responses(400, 404, 409, 415)},
         # Anonymous clients may order; a token makes the order the user's (and scopes its key).
         # drf-spectacular takes security requirement objects here; its stubs say names only.
@@ -253,21 +246,12 @@ class OrderPlaceApi(APIView):
             items=[OrderLine(**line) for line in data["items"]],
             email=data["email"],
             placed_by=request.user if request.user.is_authenticated else None,
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
-        headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
+        headers = REPLAYED_HEADERS if placement.replayed else None
         return Response(
             rendered(OrderOutputSerializer, placement.order), status=201, headers=headers
         )
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not (key.isascii() and key.isprintable()):
-        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]})
-    return key
 
 
 class OrderDetailApi(APIView):
