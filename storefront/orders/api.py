@@ -7,7 +7,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import generics, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +23,12 @@ from storefront.common.idempotency import (
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
 from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
-from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
+from storefront.orders.selectors import (
+    order_detail,
+    order_list_for_customer,
+    order_list_for_store,
+    order_visible_to,
+)
 from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, order_place
 from storefront.stores.selectors import store_exists, store_is_managed_by
 
@@ -294,9 +299,62 @@ class OrderCancelApi(APIView):
         return Response(rendered(OrderOutputSerializer, order))
 
 
-class StoreOrderPagination(KeysetPagination):
-    # order_list_for_store's order, the columns of order_store_newest_idx after the store.
+class NewestOrderPagination(KeysetPagination):
+    # The order of order_list_for_store and order_list_for_customer: the columns of
+    # order_store_newest_idx after the store, of order_customer_newest_idx after the customer.
     ordering = ("-created_at", "-id")
+
+
+class OrderListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="OrderSummary")
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        store = serializers.IntegerField(source="store_id")
+        status = serializers.ChoiceField(choices=Order.Status.choices)
+        created_at = serializers.DateTimeField()
+        total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
+        total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+    serializer_class = OutputSerializer
+    pagination_class = NewestOrderPagination
+
+    def get_queryset(self) -> QuerySet[Order]:
+        user = self.request.user
+        assert user.is_authenticated  # IsAuthenticated let the request in
+        return order_list_for_customer(user_id=user.pk)
+
+    @extend_schema(
+        operation_id="order_list",
+        tags=["orders"],
+        summary="Your orders, newest first",
+        description=(
+            "The orders placed with your token; `GET /orders/<id>/` shows one with its lines. "
+            "Orders placed without a token belong to no one and are not listed."
+        ),
+        responses={
+            200: OutputSerializer(many=True),
+            400: KEYSET_PAGING_ERROR,
+            **error_responses(401),
+        },
+        examples=[
+            OpenApiExample(
+                "Newest first",
+                value={
+                    "id": 1,
+                    "store": 1,
+                    "status": "CONFIRMED",
+                    "created_at": "2026-01-01T12:00:00Z",
+                    "total_items": 1,
+                    "total_amount": "726.03",
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        return self.list(request)
 
 
 class StoreOrderListApi(generics.ListAPIView):
@@ -311,7 +369,7 @@ class StoreOrderListApi(generics.ListAPIView):
         total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
 
     serializer_class = OutputSerializer
-    pagination_class = StoreOrderPagination
+    pagination_class = NewestOrderPagination
 
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_for_store(store_id=self.kwargs["store_id"])
