@@ -149,6 +149,14 @@ def test_an_unknown_product_is_404(client):
         }
 
 
+@pytest.mark.parametrize("product_id", ["0", str(2**63), "9" * 40])
+def test_an_id_no_product_can_have_is_404(client, product_id):
+    client.force_authenticate(get_user_model().objects.create_superuser("root"))
+    for method in (client.get, client.patch, client.delete):
+        response = method(f"/api/catalog/products/{product_id}/", {"title": "x"})
+        assert response.status_code == 404, method
+
+
 def test_a_created_product_is_answered_and_read_back(manager, catalog_factory):
     home = catalog_factory.category("Home")
     response = manager.post(
