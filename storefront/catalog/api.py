@@ -113,7 +113,9 @@ def permission(perm: str) -> type[BasePermission]:
     return HasPermission
 
 
-def idempotent_response(written: Idempotent[Any], serializer: type, status: int) -> Response:
+def idempotent_response(
+    written: Idempotent[Any], serializer: type[serializers.Serializer], status: int
+) -> Response:
     headers = REPLAYED_HEADERS if written.replayed else None
     return Response(rendered(serializer, written.result), status=status, headers=headers)
 

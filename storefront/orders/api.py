@@ -189,8 +189,8 @@ class OrderPlaceApi(APIView):
         summary="Place an order (all or nothing)",
         description=(
             "CONFIRMED with stock taken when every line is in stock, otherwise REJECTED with "
-            "`shortfalls` and no stock change; both answer 201. Unknown store: 404; unknown "
-            "product: 400; a product the store does not carry: REJECTED (available 0). "
+            "`shortfalls` and no stock change; both answer 201. Unknown store: 404; unknown or "
+            "archived product: 400; a product the store does not carry: REJECTED (available 0). "
             "Send an `Idempotency-Key` to retry safely: the same key and body return the first "
             "order (header `Idempotent-Replayed: true`), a different body gets 409."
         ),
