@@ -50,9 +50,11 @@ class MethodRoutes:
         if callback is None:
             message = f'Method "{request.method}" not allowed.'
             response = JsonResponse(error_body("method_not_allowed", message), status=405)
-            response["Allow"] = self.allow
-            return response
-        return callback(request, *args, **kwargs)
+        else:
+            response = callback(request, *args, **kwargs)
+        # Each view's Allow would name its own methods only: the URL allows them all.
+        response["Allow"] = self.allow
+        return response
 
 
 def endpoints_by_method(endpoints: list[Endpoint], **kwargs: Any) -> list[Endpoint]:

@@ -460,5 +460,7 @@ def test_a_method_the_url_does_not_serve_is_a_json_405_listing_those_it_does(man
 
 
 def test_head_is_served_as_get_and_options_describes_the_url(client, lamp):
-    assert client.head(f"/api/catalog/products/{lamp.pk}/").status_code == 200
-    assert client.options(f"/api/catalog/products/{lamp.pk}/").status_code == 200
+    url = f"/api/catalog/products/{lamp.pk}/"
+    for response in (client.head(url), client.options(url), client.get(url)):
+        assert response.status_code == 200
+        assert response["Allow"] == "GET, PATCH, DELETE, HEAD, OPTIONS"
