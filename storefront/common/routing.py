@@ -47,6 +47,7 @@ class MethodRoutes:
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         callback = self.routes.get(request.method or "")
+        response: HttpResponseBase
         if callback is None:
             message = f'Method "{request.method}" not allowed.'
             response = JsonResponse(error_body("method_not_allowed", message), status=405)

@@ -299,6 +299,16 @@ class OrderCancelApi(APIView):
         return Response(rendered(OrderOutputSerializer, order))
 
 
+class OrderSummaryOutputSerializer(serializers.Serializer):
+    """An order in a listing: its totals, stored on the order row, instead of its lines."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    created_at = serializers.DateTimeField()
+    total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
+    total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
 class NewestOrderPagination(KeysetPagination):
     # The order of order_list_for_store and order_list_for_customer: the columns of
     # order_store_newest_idx after the store, of order_customer_newest_idx after the customer.
@@ -309,13 +319,8 @@ class OrderListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="OrderSummary")
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
+    class OutputSerializer(OrderSummaryOutputSerializer):
         store = serializers.IntegerField(source="store_id")
-        status = serializers.ChoiceField(choices=Order.Status.choices)
-        created_at = serializers.DateTimeField()
-        total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
-        total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
 
     serializer_class = OutputSerializer
     pagination_class = NewestOrderPagination
@@ -361,12 +366,8 @@ class StoreOrderListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="StoreOrderSummary")
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        status = serializers.ChoiceField(choices=Order.Status.choices)
-        created_at = serializers.DateTimeField()
-        total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
-        total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    class OutputSerializer(OrderSummaryOutputSerializer):
+        pass
 
     serializer_class = OutputSerializer
     pagination_class = NewestOrderPagination

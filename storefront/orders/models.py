@@ -36,8 +36,8 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["store", "-created_at", "-id"], name="order_store_newest_idx"),
-            # A customer's orders (GET /orders/). Anonymous orders, most of them, have no
-            # customer: leaving them out keeps the index small and their inserts cheaper.
+            # A customer's orders (GET /orders/). Anonymous orders have no customer: leaving
+            # them out keeps the index smaller and their inserts cheaper.
             models.Index(
                 fields=["placed_by", "-created_at", "-id"],
                 name="order_customer_newest_idx",
