@@ -290,14 +290,14 @@ def deepest_cursor(*, store_id: int, listing: str, page_size: int = 20) -> str:
 
     from storefront.inventory.api import InventoryPagination
     from storefront.inventory.selectors import inventory_list
-    from storefront.orders.api import StoreOrderPagination
+    from storefront.orders.api import NewestOrderPagination
     from storefront.orders.selectors import order_list_for_store
 
     if listing == "inventory":
         paginator = InventoryPagination()
         keys = list(inventory_list(store_id=store_id).values_list("product_title_key", flat=True))
     else:
-        paginator = StoreOrderPagination()
+        paginator = NewestOrderPagination()
         keys = list(order_list_for_store(store_id=store_id).values_list("created_at", flat=True))
     start = len(keys) - page_size
     marker = start - 1

@@ -23,4 +23,8 @@ app.conf.beat_schedule = {
         "task": "storefront.orders.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    "purge-idempotent-requests": {
+        "task": "storefront.common.tasks.purge_idempotent_requests",
+        "schedule": 3600.0,
+    },
 }

@@ -261,6 +261,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # API clients authenticate with tokens; session cookies serve the admin and browsable API.
     "AUTHENTICATION_WHITELIST": ["rest_framework.authentication.TokenAuthentication"],
+    # Each operation of a URL served by several views, documented from its own view.
+    "PREPROCESSING_HOOKS": ["storefront.common.routing.endpoints_by_method"],
 }
 
 # --- Domain limits --------------------------------------------------------------------------

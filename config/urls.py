@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/search/", include("storefront.search.urls")),
+    path("api/catalog/", include("storefront.catalog.urls")),
+    path("stores/", include("storefront.stores.urls")),
     path("stores/", include("storefront.inventory.urls")),
     path("", include("storefront.orders.urls")),
 ]

@@ -10,7 +10,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "price", "category", "created_at"]
+    list_display = ["id", "title", "price", "category", "created_at", "archived_at"]
     list_filter = ["category"]
     search_fields = ["title"]
     list_select_related = ["category"]

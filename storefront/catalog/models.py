@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Category(models.Model):
@@ -7,6 +8,11 @@ class Category(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "categories"
+        constraints = [
+            # Categories are looked up by name case-insensitively (search's `category`, the
+            # catalog API's): "home" and "Home" would be one name for two categories.
+            models.UniqueConstraint(Lower("name"), name="category_name_ci_uniq"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -19,6 +25,10 @@ class Product(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the product was retired (DELETE /api/catalog/products/<id>/); NULL while it is on
+    # sale. An archived product cannot be ordered and is left out of search, suggest and the
+    # store listings; its row stays for the orders and stock movements that refer to it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title", "id"]

@@ -1,8 +1,59 @@
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from storefront.catalog.models import Category, Product
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    id: int
+    title: str
+    description: str
+    price: Decimal
+    category_id: int
+    category: str  # its name
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None  # None while on sale
+
+    @classmethod
+    def of(cls, product: Product) -> "ProductDetail":
+        return cls(
+            id=product.pk,
+            title=product.title,
+            description=product.description,
+            price=product.price,
+            category_id=product.category_id,
+            category=product.category.name,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+            archived_at=product.archived_at,
+        )
+
+
+@dataclass(frozen=True)
+class CategoryDetail:
+    id: int
+    name: str
+
+
+def product_detail(*, product_id: int) -> ProductDetail | None:
+    """One product, archived or not (orders keep showing the products they refer to)."""
+    product = Product.objects.select_related("category").filter(pk=product_id).first()
+    return None if product is None else ProductDetail.of(product)
+
+
+def category_detail(*, category_id: int) -> CategoryDetail | None:
+    category = Category.objects.filter(pk=category_id).first()
+    return None if category is None else CategoryDetail(id=category.pk, name=category.name)
+
+
+def category_list() -> QuerySet[Category]:
+    """Every category, by name (its unique index)."""
+    return Category.objects.order_by("name")
 
 
 def category_get_by_reference(*, reference: str) -> Category | None:

@@ -10,9 +10,10 @@ def inventory_list(*, store_id: int) -> QuerySet[Inventory]:
     Case-insensitive, so "mouse" sorts before "Zebra" whatever the database collation: the
     order is lower(title), kept on each stock row as `product_title_key` and indexed with the
     store, so a page is read off the index instead of sorting the store's whole stock.
+    Archived products are left out (their rows stay, for the stock they still account for).
     """
     return (
-        Inventory.objects.filter(store_id=store_id)
+        Inventory.objects.filter(store_id=store_id, product__archived_at__isnull=True)
         .select_related("product__category")
         .order_by("product_title_key", "product_id")
     )

@@ -2,28 +2,37 @@ from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
 )
 from rest_framework import generics, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from storefront.common.errors import error_example, error_response
+from storefront.common.idempotency import (
+    KEY_PARAMETER,
+    KEY_REUSED_EXAMPLE,
+    REPLAYED_HEADERS,
+    idempotency_key,
+)
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
 from storefront.common.serializers import rendered, validated
 from storefront.orders.models import Order
-from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
+from storefront.orders.selectors import (
+    order_detail,
+    order_list_for_customer,
+    order_list_for_store,
+    order_visible_to,
+)
 from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, order_place
 from storefront.stores.selectors import store_exists, store_is_managed_by
 
 MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 _INVALID = "The request is invalid."
 _ERRORS = {
@@ -71,11 +80,7 @@ _ERRORS = {
             "conflict",
             "Only CONFIRMED orders can be cancelled; this one is CANCELLED.",
         ),
-        error_example(
-            "Idempotency-Key reused",
-            "conflict",
-            "This Idempotency-Key was already used with a different request.",
-        ),
+        KEY_REUSED_EXAMPLE,
     ),
     415: error_response(
         "The body is not `application/json` (spelled so, with no parameter but `charset=utf-8`).",
@@ -184,20 +189,13 @@ class OrderPlaceApi(APIView):
         summary="Place an order (all or nothing)",
         description=(
             "CONFIRMED with stock taken when every line is in stock, otherwise REJECTED with "
-            "`shortfalls` and no stock change; both answer 201. Unknown store: 404; unknown "
-            "product: 400; a product the store does not carry: REJECTED (available 0). "
+            "`shortfalls` and no stock change; both answer 201. Unknown store: 404; unknown or "
+            "archived product: 400; a product the store does not carry: REJECTED (available 0). "
             "Send an `Idempotency-Key` to retry safely: the same key and body return the first "
             "order (header `Idempotent-Replayed: true`), a different body gets 409."
         ),
         request=InputSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="Client-chosen unique key (1-255 printable ASCII characters).",
-            )
-        ],
+        parameters=[KEY_PARAMETER],
         responses={201: OrderOutputSerializer, **error_responses(400, 404, 409, 415)},
         # Anonymous clients may order; a token makes the order the user's (and scopes its key).
         # drf-spectacular takes security requirement objects here; its stubs say names only.
@@ -253,21 +251,12 @@ class OrderPlaceApi(APIView):
             items=[OrderLine(**line) for line in data["items"]],
             email=data["email"],
             placed_by=request.user if request.user.is_authenticated else None,
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
-        headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
+        headers = REPLAYED_HEADERS if placement.replayed else None
         return Response(
             rendered(OrderOutputSerializer, placement.order), status=201, headers=headers
         )
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not (key.isascii() and key.isprintable()):
-        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]})
-    return key
 
 
 class OrderDetailApi(APIView):
@@ -310,24 +299,78 @@ class OrderCancelApi(APIView):
         return Response(rendered(OrderOutputSerializer, order))
 
 
-class StoreOrderPagination(KeysetPagination):
-    # order_list_for_store's order, the columns of order_store_newest_idx after the store.
+class OrderSummaryOutputSerializer(serializers.Serializer):
+    """An order in a listing: its totals, stored on the order row, instead of its lines."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    created_at = serializers.DateTimeField()
+    total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
+    total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class NewestOrderPagination(KeysetPagination):
+    # The order of order_list_for_store and order_list_for_customer: the columns of
+    # order_store_newest_idx after the store, of order_customer_newest_idx after the customer.
     ordering = ("-created_at", "-id")
+
+
+class OrderListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="OrderSummary")
+    class OutputSerializer(OrderSummaryOutputSerializer):
+        store = serializers.IntegerField(source="store_id")
+
+    serializer_class = OutputSerializer
+    pagination_class = NewestOrderPagination
+
+    def get_queryset(self) -> QuerySet[Order]:
+        user = self.request.user
+        assert user.is_authenticated  # IsAuthenticated let the request in
+        return order_list_for_customer(user_id=user.pk)
+
+    @extend_schema(
+        operation_id="order_list",
+        tags=["orders"],
+        summary="Your orders, newest first",
+        description=(
+            "The orders placed with your token; `GET /orders/<id>/` shows one with its lines. "
+            "Orders placed without a token belong to no one and are not listed."
+        ),
+        responses={
+            200: OutputSerializer(many=True),
+            400: KEYSET_PAGING_ERROR,
+            **error_responses(401),
+        },
+        examples=[
+            OpenApiExample(
+                "Newest first",
+                value={
+                    "id": 1,
+                    "store": 1,
+                    "status": "CONFIRMED",
+                    "created_at": "2026-01-01T12:00:00Z",
+                    "total_items": 1,
+                    "total_amount": "726.03",
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        return self.list(request)
 
 
 class StoreOrderListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema_serializer(component_name="StoreOrderSummary")
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        status = serializers.ChoiceField(choices=Order.Status.choices)
-        created_at = serializers.DateTimeField()
-        total_items = serializers.IntegerField(help_text="Sum of the line quantities.")
-        total_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    class OutputSerializer(OrderSummaryOutputSerializer):
+        pass
 
     serializer_class = OutputSerializer
-    pagination_class = StoreOrderPagination
+    pagination_class = NewestOrderPagination
 
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_for_store(store_id=self.kwargs["store_id"])

@@ -96,6 +96,12 @@ def order_list_for_store(*, store_id: int) -> QuerySet[Order]:
     return Order.objects.filter(store_id=store_id).order_by("-created_at", "-id")
 
 
+def order_list_for_customer(*, user_id: int) -> QuerySet[Order]:
+    """The orders the user placed while authenticated, newest first: a walk down
+    order_customer_newest_idx (anonymous orders belong to no one)."""
+    return Order.objects.filter(placed_by_id=user_id).order_by("-created_at", "-id")
+
+
 def order_confirmations(order_ids: list[int]) -> dict[int, OrderConfirmation]:
     """What the confirmation emails of these orders say, for those still CONFIRMED: the
     orders app's source for storefront.notifications.confirmations (set in apps.py)."""

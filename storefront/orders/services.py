@@ -7,21 +7,19 @@ rows queue instead of deadlocking. Cancelling locks the order row first, then th
 placing never locks existing order rows, so no cycle exists.
 """
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser, AnonymousUser
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from storefront.common.errors import ConflictError
+from storefront.common.idempotency import KEY_EXPIRED, KEY_REUSED, fingerprint, keys_purge
 from storefront.inventory.services import stock_return
 from storefront.notifications.services import order_emails_dispatch
 from storefront.orders.models import IdempotencyKey, Order
@@ -83,8 +81,8 @@ def order_place(
 ) -> OrderPlacement:
     """Places an order all or nothing: CONFIRMED with stock taken, or REJECTED untouched.
 
-    Unknown store => NotFound; unknown product => ValidationError (nothing is written). A
-    product the store does not carry is simply out of stock there: the order is REJECTED.
+    Unknown store => NotFound; unknown or archived product => ValidationError (nothing is
+    written). A product the store does not carry is simply out of stock there: REJECTED.
 
     One database call (sql/orders_place.sql). Called in autocommit, as the API does, that call
     is the transaction, so the stock rows are locked only while PostgreSQL works; inside an
@@ -181,22 +179,8 @@ def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -
 
 def idempotency_keys_purge(*, older_than: timedelta | None = None, batch_size: int = 10_000) -> int:
     """Deletes Idempotency-Keys older than `older_than` (IDEMPOTENCY_KEY_TTL_HOURS by default);
-    returns how many. Their orders stay: a retry after this long places a new order.
-
-    In batches, each its own short transaction, so a large backlog never holds many row locks
-    (or one long transaction) at once. Periodic: celery beat (config/celery_app.py).
-    """
-    if older_than is None:
-        older_than = timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than)
-    purged = 0
-    while True:
-        with transaction.atomic(durable=True):
-            batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
-            deleted, _ = IdempotencyKey.objects.filter(pk__in=batch).delete()
-        purged += deleted
-        if len(batch) < batch_size:
-            return purged
+    returns how many. Their orders stay: a retry after this long places a new order."""
+    return keys_purge(IdempotencyKey, older_than=older_than, batch_size=batch_size)
 
 
 def _merge_lines(items: Sequence[OrderLine]) -> dict[int, int]:
@@ -228,13 +212,9 @@ def _fingerprint(
     *, store_id: int, wanted: dict[int, int], email: str, placed_by_id: int | None
 ) -> str:
     # The user is part of the request: another client reusing a key gets a 409, not our order.
-    request = {
-        "store": store_id,
-        "items": sorted(wanted.items()),
-        "email": email,
-        "user": placed_by_id,
-    }
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return fingerprint(
+        {"store": store_id, "items": sorted(wanted.items()), "email": email, "user": placed_by_id}
+    )
 
 
 def _replay(key: str, fingerprint: str, *, owner_id: int | None) -> OrderDetail:
@@ -242,9 +222,9 @@ def _replay(key: str, fingerprint: str, *, owner_id: int | None) -> OrderDetail:
     placed it."""
     earlier = IdempotencyKey.objects.filter(owner_id=owner_id, key=key).first()
     if earlier is None or earlier.order_id is None:  # past its TTL, purged meanwhile
-        raise ConflictError("This Idempotency-Key expired while the request ran; retry it.")
+        raise ConflictError(KEY_EXPIRED)
     if earlier.fingerprint != fingerprint:
-        raise ConflictError("This Idempotency-Key was already used with a different request.")
+        raise ConflictError(KEY_REUSED)
     order = order_detail(order_id=earlier.order_id)
     assert order is not None  # the key's order is deleted with it, never before
     return order

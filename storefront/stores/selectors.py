@@ -1,6 +1,16 @@
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.db.models import QuerySet
 
 from storefront.stores.models import Store
+
+
+def store_list() -> QuerySet[Store]:
+    """Every store, by id."""
+    return Store.objects.order_by("id")
+
+
+def store_get(*, store_id: int) -> Store | None:
+    return Store.objects.filter(pk=store_id).first()
 
 
 def store_exists(*, store_id: int) -> bool:

@@ -32,13 +32,16 @@ CURSOR_PAGED = cursor_paged_paths()
 
 @pytest.fixture
 def listings(catalog_factory):
-    """A store with stock and orders, and a client of its staff: every listing has pages."""
+    """Stores, one with stock and orders (placed by its staff), categories, and a client of that
+    staff: every listing has pages."""
     store = catalog_factory.store()
-    for index in range(3):
-        catalog_factory.stock(store, catalog_factory.product(f"Item {index}"), index)
-        Order.objects.create(store=store, status=Order.Status.CONFIRMED)
+    catalog_factory.store()
     staff = get_user_model().objects.create_user("listing-clerk")
     store.staff.add(staff)
+    for index in range(3):
+        product = catalog_factory.product(f"Item {index}", category=f"Category {index}")
+        catalog_factory.stock(store, product, index)
+        Order.objects.create(store=store, status=Order.Status.CONFIRMED, placed_by=staff)
     client = APIClient()
     client.force_authenticate(staff)
     return client, [path.format(store_id=store.pk) for path in CURSOR_PAGED]
@@ -49,7 +52,13 @@ def b64(text: str) -> str:
 
 
 def test_the_listings_are_found():
-    assert CURSOR_PAGED == ["/stores/{store_id}/inventory/", "/stores/{store_id}/orders/"]
+    assert CURSOR_PAGED == [
+        "/api/catalog/categories/",
+        "/orders/",
+        "/stores/",
+        "/stores/{store_id}/inventory/",
+        "/stores/{store_id}/orders/",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -94,10 +103,10 @@ def test_a_malformed_cursor_is_a_400_naming_it(listings, cursor):
 )
 def test_a_position_that_is_no_timestamp_is_a_400_for_the_orders(listings, cursor):
     client, paths = listings
-    orders = next(path for path in paths if path.endswith("/orders/"))
-    response = client.get(orders, {"cursor": cursor})
-    assert response.status_code == 400, response.content
-    assert response.json()["error"]["fields"] == {"cursor": ["Invalid cursor"]}
+    for orders in (path for path in paths if path.endswith("/orders/")):
+        response = client.get(orders, {"cursor": cursor})
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["fields"] == {"cursor": ["Invalid cursor"]}
 
 
 @pytest.mark.parametrize(

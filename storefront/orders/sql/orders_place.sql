@@ -9,6 +9,7 @@
 -- per line, in that order, with the outcome on every row:
 --   unknown_store     nothing written, no line rows
 --   unknown_products  nothing written; title and price are NULL for the unknown products
+--                     (archived ones included: they can no longer be ordered)
 --   replayed          the buyer's p_key was claimed by an order that committed before:
 --                     order_id is it
 --   CONFIRMED         stock taken, order, items and outbox row written
@@ -54,7 +55,7 @@ BEGIN
     SELECT array_agg(p.title::text ORDER BY w.position), array_agg(p.price ORDER BY w.position)
     INTO v_titles, v_prices
     FROM unnest(p_products) WITH ORDINALITY AS w (id, position)
-    LEFT JOIN catalog_product p ON p.id = w.id;
+    LEFT JOIN catalog_product p ON p.id = w.id AND p.archived_at IS NULL;
     IF array_position(v_prices, NULL) IS NOT NULL THEN
         RETURN QUERY
         SELECT 'unknown_products'::text, NULL::bigint, w.*, NULL::integer

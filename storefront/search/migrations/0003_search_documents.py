@@ -25,7 +25,7 @@ OLD_FUNCTIONS = [
 class Migration(migrations.Migration):
     dependencies = [
         ("search", "0002_search_index"),
-        ("catalog", "0003_product_listing_indexes"),
+        ("catalog", "0004_product_archived_at_category_name_ci"),  # the triggers read archived_at
     ]
 
     operations = [

@@ -40,7 +40,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT array_to_tsvector(array_remove(string_to_array(normalized, ' '), ''))
 $$;
 
--- The documents of the products (one row each: the normalized title, the lexemes of the title
+-- The documents of the products on sale (one row each; archived products have none: the normalized title, the lexemes of the title
 -- and the description, and the filter and order columns), and the vocabulary typo correction
 -- reads.
 CREATE OR REPLACE FUNCTION search_index_products(product_ids bigint[]) RETURNS void
@@ -52,7 +52,7 @@ LANGUAGE sql AS $$
            p.price, p.category_id, p.created_at
     FROM catalog_product p
     CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
-    WHERE p.id = ANY(product_ids);
+    WHERE p.id = ANY(product_ids) AND p.archived_at IS NULL;  -- archived: out of search
     INSERT INTO search_word (word)
     SELECT DISTINCT word
     FROM search_document d
@@ -74,8 +74,9 @@ BEGIN
         -- A statement trigger cannot name columns when it has transition tables: compare.
         changed := ARRAY(
             SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
-            WHERE (n.title, n.description, n.price, n.category_id, n.created_at)
-                  IS DISTINCT FROM (o.title, o.description, o.price, o.category_id, o.created_at)
+            WHERE (n.title, n.description, n.price, n.category_id, n.created_at, n.archived_at)
+                  IS DISTINCT FROM
+                  (o.title, o.description, o.price, o.category_id, o.created_at, o.archived_at)
         );
         IF cardinality(changed) = 0 THEN
             RETURN NULL;

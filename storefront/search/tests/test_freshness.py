@@ -7,6 +7,8 @@ import io
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from storefront.catalog.models import Category, Product
 
@@ -81,10 +83,30 @@ def test_copy_of_new_products(api_client, lamp, cached):
 
 
 def test_deleted_products_leave_at_once(api_client, lamp, cached):
-    """The catalog has no archived flag: taking a product off sale is deleting it."""
     Product.objects.filter(pk=lamp.pk).delete()
     assert results(api_client, q="lamp") == []
     assert suggested(api_client, "pro") == []
+
+
+@pytest.mark.parametrize("path", ["api", "queryset", "raw_sql"])
+def test_archived_products_leave_at_once_and_come_back_when_restored(
+    api_client, django_user_model, lamp, cached, path
+):
+    """Archived (DELETE /api/catalog/products/<id>/, or archived_at set by any other path):
+    out of search, its counts, facets and suggestions at once."""
+    if path == "api":
+        staff = APIClient()
+        staff.force_authenticate(django_user_model.objects.create_superuser("catalog-admin"))
+        assert staff.delete(f"/api/catalog/products/{lamp.pk}/").status_code == 200
+    elif path == "queryset":
+        Product.objects.filter(pk=lamp.pk).update(archived_at=timezone.now())
+    else:
+        raw_sql("UPDATE catalog_product SET archived_at = now() WHERE id = %s", [lamp.pk])
+    body = api_client.get(SEARCH, {"q": "lamp", "facets": "category"}).json()
+    assert (body["results"], body["count"], body["facets"]["category"]) == ([], 0, [])
+    assert suggested(api_client, "pro") == []
+    Product.objects.filter(pk=lamp.pk).update(archived_at=None)  # back on sale (admin, SQL)
+    assert [r["title"] for r in results(api_client, q="lamp")] == ["Pro Lamp"]
 
 
 def test_an_unrelated_column_keeps_the_cache(api_client, lamp, cached):
