@@ -2,28 +2,25 @@ from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
 )
 from rest_framework import generics, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from storefront.common import idempotency
 from storefront.common.errors import error_example, error_response
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
-from storefront.common.serializers import rendered, validated
+from storefront.common.serializers import MAX_ID, StrictIntegerField, rendered, validated
 from storefront.orders.models import Order
 from storefront.orders.selectors import order_detail, order_list_for_store, order_visible_to
 from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, order_place
 from storefront.stores.selectors import store_exists, store_is_managed_by
-
-MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 
 _INVALID = "The request is invalid."
 _ERRORS = {
@@ -113,15 +110,6 @@ def order_example(name: str, **changes: object) -> OpenApiExample:
     return OpenApiExample(name, value={**_ORDER, **changes}, response_only=True)
 
 
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer: no strings, booleans or floats, which IntegerField would coerce."""
-
-    def to_internal_value(self, data: object) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
 @extend_schema_serializer(component_name="OrderItem")
 class OrderItemOutputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
@@ -190,14 +178,7 @@ class OrderPlaceApi(APIView):
             "order (header `Idempotent-Replayed: true`), a different body gets 409."
         ),
         request=InputSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                description="Client-chosen unique key (1-255 printable ASCII characters).",
-            )
-        ],
+        parameters=[idempotency.HEADER_PARAMETER],
         responses={201: OrderOutputSerializer, **error_responses(400, 404, 409, 415)},
         # Anonymous clients may order; a token makes the order the user's (and scopes its key).
         # drf-spectacular takes security requirement objects here; its stubs say names only.
@@ -253,21 +234,12 @@ class OrderPlaceApi(APIView):
             items=[OrderLine(**line) for line in data["items"]],
             email=data["email"],
             placed_by=request.user if request.user.is_authenticated else None,
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency.idempotency_key(request),
         )
-        headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
+        headers = idempotency.REPLAYED_HEADERS if placement.replayed else None
         return Response(
             rendered(OrderOutputSerializer, placement.order), status=201, headers=headers
         )
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH or not (key.isascii() and key.isprintable()):
-        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable ASCII characters."]})
-    return key
 
 
 class OrderDetailApi(APIView):

@@ -7,20 +7,18 @@ rows queue instead of deadlocking. Cancelling locks the order row first, then th
 placing never locks existing order rows, so no cycle exists.
 """
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser, AnonymousUser
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
+from storefront.common import idempotency
 from storefront.common.errors import ConflictError
 from storefront.inventory.services import stock_return
 from storefront.notifications.services import order_emails_dispatch
@@ -94,8 +92,13 @@ def order_place(
     placed_by_id = placed_by.pk if placed_by is not None else None
     fingerprint = None
     if idempotency_key:
-        fingerprint = _fingerprint(
-            store_id=store_id, wanted=wanted, email=email, placed_by_id=placed_by_id
+        fingerprint = idempotency.fingerprint(
+            {
+                "store": store_id,
+                "items": sorted(wanted.items()),
+                "email": email,
+                "user": placed_by_id,
+            }
         )
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -170,6 +173,8 @@ def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -
         stock_return(
             store_id=order.store_id,
             quantities=dict(order.items.values_list("product_id", "quantity")),
+            order_id=order.pk,
+            user_id=cancelled_by.pk,
         )
         order.status = Order.Status.CANCELLED
         order.cancelled_at = timezone.now()
@@ -181,22 +186,10 @@ def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -
 
 def idempotency_keys_purge(*, older_than: timedelta | None = None, batch_size: int = 10_000) -> int:
     """Deletes Idempotency-Keys older than `older_than` (IDEMPOTENCY_KEY_TTL_HOURS by default);
-    returns how many. Their orders stay: a retry after this long places a new order.
-
-    In batches, each its own short transaction, so a large backlog never holds many row locks
-    (or one long transaction) at once. Periodic: celery beat (config/celery_app.py).
-    """
-    if older_than is None:
-        older_than = timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    expired = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than)
-    purged = 0
-    while True:
-        with transaction.atomic(durable=True):
-            batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
-            deleted, _ = IdempotencyKey.objects.filter(pk__in=batch).delete()
-        purged += deleted
-        if len(batch) < batch_size:
-            return purged
+    returns how many. Their orders stay: a retry after this long places a new order."""
+    return idempotency.keys_purge(
+        IdempotencyKey.objects.all(), older_than=older_than, batch_size=batch_size
+    )
 
 
 def _merge_lines(items: Sequence[OrderLine]) -> dict[int, int]:
@@ -224,27 +217,14 @@ def _raise_unknown_products(*, items: Sequence[OrderLine], known: set[int]) -> N
     )
 
 
-def _fingerprint(
-    *, store_id: int, wanted: dict[int, int], email: str, placed_by_id: int | None
-) -> str:
-    # The user is part of the request: another client reusing a key gets a 409, not our order.
-    request = {
-        "store": store_id,
-        "items": sorted(wanted.items()),
-        "email": email,
-        "user": placed_by_id,
-    }
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
-
-
 def _replay(key: str, fingerprint: str, *, owner_id: int | None) -> OrderDetail:
     """The order placed earlier under the owner's `key`, if this request is the one that
     placed it."""
     earlier = IdempotencyKey.objects.filter(owner_id=owner_id, key=key).first()
     if earlier is None or earlier.order_id is None:  # past its TTL, purged meanwhile
-        raise ConflictError("This Idempotency-Key expired while the request ran; retry it.")
+        raise idempotency.KeyExpired
     if earlier.fingerprint != fingerprint:
-        raise ConflictError("This Idempotency-Key was already used with a different request.")
+        raise idempotency.KeyReused
     order = order_detail(order_id=earlier.order_id)
     assert order is not None  # the key's order is deleted with it, never before
     return order
