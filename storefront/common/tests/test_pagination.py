@@ -34,14 +34,16 @@ CURSOR_PAGED = cursor_paged_paths()
 def listings(catalog_factory):
     """A store with stock and orders, and a client of its staff: every listing has pages."""
     store = catalog_factory.store()
+    product = catalog_factory.product("Counted item")
     for index in range(3):
         catalog_factory.stock(store, catalog_factory.product(f"Item {index}"), index)
+        catalog_factory.stock(store, product, index)  # a movement more each time
         Order.objects.create(store=store, status=Order.Status.CONFIRMED)
     staff = get_user_model().objects.create_user("listing-clerk")
     store.staff.add(staff)
     client = APIClient()
     client.force_authenticate(staff)
-    return client, [path.format(store_id=store.pk) for path in CURSOR_PAGED]
+    return client, [path.format(store_id=store.pk, product_id=product.pk) for path in CURSOR_PAGED]
 
 
 def b64(text: str) -> str:
@@ -49,7 +51,11 @@ def b64(text: str) -> str:
 
 
 def test_the_listings_are_found():
-    assert CURSOR_PAGED == ["/stores/{store_id}/inventory/", "/stores/{store_id}/orders/"]
+    assert CURSOR_PAGED == [
+        "/stores/{store_id}/inventory/",
+        "/stores/{store_id}/inventory/{product_id}/movements/",
+        "/stores/{store_id}/orders/",
+    ]
 
 
 @pytest.mark.parametrize(
