@@ -62,7 +62,7 @@ class Drift:
 # One pass over each table: the row's quantity against the sum of its movements and against
 # the quantity its newest movement left. A full join, so a row without movements and
 # movements without a row both show.
-_DRIFT = """
+LEDGER_DRIFT_SQL = """
     SELECT coalesce(i.store_id, m.store_id), coalesce(i.product_id, m.product_id),
            coalesce(i.quantity, 0), coalesce(m.total, 0), m.last_after
     FROM stores_inventory i
@@ -82,5 +82,5 @@ def ledger_drift() -> list[Drift]:
     """Every (store, product) whose stock differs from what its movements add up to (or from
     what the newest one left): empty when the ledger's invariant holds. One set-based query."""
     with connection.cursor() as cursor:
-        cursor.execute(_DRIFT)
+        cursor.execute(LEDGER_DRIFT_SQL)
         return [Drift(*row) for row in cursor.fetchall()]

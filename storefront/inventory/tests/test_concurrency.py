@@ -1,0 +1,88 @@
+"""Real races in one process: threads, each on its own PostgreSQL connection, placing orders,
+cancelling them, restocking, counting and syncing the same rows at once."""
+
+import random
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import OperationalError
+
+from storefront.common.errors import ConflictError
+from storefront.inventory.models import Inventory, StockMovement
+from storefront.inventory.selectors import ledger_drift
+from storefront.inventory.services import (
+    BulkMode,
+    InsufficientStock,
+    StockLine,
+    stock_adjust,
+    stock_bulk,
+    stock_set,
+)
+from storefront.orders.models import Order
+from storefront.orders.services import OrderLine, order_cancel, order_place
+from storefront.orders.tests.concurrency import run_concurrently
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_every_kind_of_stock_change_at_once_keeps_the_ledger_exact(catalog_factory):
+    store = catalog_factory.store("Depot")
+    products = [catalog_factory.product(f"Item {n}") for n in range(3)]
+    ids = [product.pk for product in products]
+    for product in products:
+        catalog_factory.stock(store, product, 20)
+    clerk = get_user_model().objects.create_superuser("clerk")
+    placed = [
+        order_place(store_id=store.pk, items=[OrderLine(ids[0], 1), OrderLine(ids[1], 1)]).order.id
+        for _ in range(5)
+    ]
+
+    def work(index: int) -> str:
+        rng = random.Random(index)
+        kind = index % 6
+        if kind in {0, 1}:  # buyers, lines in either order
+            lines = [OrderLine(pid, rng.randint(1, 3)) for pid in rng.sample(ids, 2)]
+            return order_place(store_id=store.pk, items=lines).order.status
+        if kind == 2:
+            stock_adjust(
+                store_id=store.pk, product_id=rng.choice(ids), delta=rng.randint(1, 4),
+                reason="restock", user=clerk,
+            )  # fmt: skip
+            return "restocked"
+        if kind == 3:
+            stock_set(
+                store_id=store.pk, product_id=rng.choice(ids), quantity=rng.randint(0, 20),
+                user=clerk,
+            )  # fmt: skip
+            return "counted"
+        if kind == 4:
+            mode = rng.choice(list(BulkMode))
+            lines = [StockLine(pid, rng.randint(0, 10) if mode == "set" else -1) for pid in ids]
+            reason = "count" if mode == BulkMode.SET else "damage"
+            try:
+                stock_bulk(store_id=store.pk, mode=mode, reason=reason, lines=lines, user=clerk)
+            except InsufficientStock:
+                return "short"
+            return "synced"
+        try:
+            order_cancel(order_id=placed[index % len(placed)], cancelled_by=clerk)
+        except ConflictError:
+            return "already cancelled"
+        return "cancelled"
+
+    results = run_concurrently(36, work)
+
+    assert [r for r in results if isinstance(r, Exception)] == [], results
+    assert not any(isinstance(r, OperationalError) for r in results)  # no deadlock
+    assert results.count("cancelled") == len(placed)
+    assert ledger_drift() == []
+    assert not Inventory.objects.filter(quantity__lt=0).exists()
+    for order in Order.objects.prefetch_related("items"):
+        for item in order.items.all():
+            moved = StockMovement.objects.filter(order_id=order.id, product_id=item.product_id)
+            expected = {
+                Order.Status.REJECTED: [],
+                Order.Status.CONFIRMED: [("order", -item.quantity)],
+                Order.Status.CANCELLED: [("order", -item.quantity), ("cancel", item.quantity)],
+            }[order.status]
+            assert list(moved.order_by("id").values_list("reason", "delta")) == expected
