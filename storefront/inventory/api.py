@@ -157,8 +157,6 @@ _REFERENCE = serializers.CharField(
     default="",
     help_text="Free text: a purchase order, a delivery note, a count sheet.",
 )
-_QUANTITY_FIELD = {"min_value": 0, "max_value": MAX_QUANTITY}
-_DELTA_FIELD = {"min_value": -MAX_QUANTITY, "max_value": MAX_QUANTITY}
 _ADJUST_REASONS = [
     StockReason.RESTOCK,
     StockReason.CORRECTION,
@@ -175,7 +173,8 @@ class StockAdjustApi(APIView):
     class InputSerializer(serializers.Serializer):
         product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
         delta = StrictIntegerField(
-            **_DELTA_FIELD,
+            min_value=-MAX_QUANTITY,
+            max_value=MAX_QUANTITY,
             help_text="Signed units: positive for restock and return, negative for damage.",
         )
         reason = serializers.ChoiceField(choices=_ADJUST_REASONS)
@@ -252,7 +251,7 @@ class StockCountApi(APIView):
 
     @extend_schema_serializer(component_name="StockCountInput")
     class InputSerializer(serializers.Serializer):
-        quantity = StrictIntegerField(**_QUANTITY_FIELD)
+        quantity = StrictIntegerField(min_value=0, max_value=MAX_QUANTITY)
         reason = serializers.ChoiceField(
             choices=_SET_REASONS, required=False, default=StockReason.COUNT
         )
@@ -319,8 +318,8 @@ class BulkLineInputSerializer(serializers.Serializer):
     """One line of a bulk: `quantity` to set (mode `set`) or `delta` to add (mode `adjust`)."""
 
     product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
-    quantity = StrictIntegerField(required=False, **_QUANTITY_FIELD)
-    delta = StrictIntegerField(required=False, **_DELTA_FIELD)
+    quantity = StrictIntegerField(required=False, min_value=0, max_value=MAX_QUANTITY)
+    delta = StrictIntegerField(required=False, min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY)
 
 
 class StockBulkApi(APIView):

@@ -13,9 +13,9 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
@@ -101,7 +101,7 @@ def stock_adjust(
     delta: int,
     reason: StockReason,
     reference: str = "",
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | AnonymousUser,
     idempotency_key: str | None = None,
 ) -> MovementWrite:
     """Adds `delta` (signed) to the store's stock of the product, creating the row if the
@@ -124,7 +124,7 @@ def stock_set(
     quantity: int,
     reason: StockReason = StockReason.COUNT,
     reference: str = "",
-    user: AbstractBaseUser | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
     idempotency_key: str | None = None,
 ) -> MovementWrite:
     """Sets the store's stock of the product (a count, or an edit in the admin), creating the
@@ -148,7 +148,7 @@ def stock_bulk(
     reason: StockReason,
     lines: Sequence[StockLine],
     reference: str = "",
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | AnonymousUser,
     idempotency_key: str | None = None,
 ) -> BulkWrite:
     """Sets or adjusts many rows of the store at once, all or nothing: one statement for all
@@ -208,7 +208,7 @@ def _single_write(
     line: StockLine,
     reason: StockReason,
     reference: str,
-    user: AbstractBaseUser | None,
+    user: AbstractBaseUser | AnonymousUser | None,
     idempotency_key: str | None,
 ) -> MovementWrite:
     result, replayed = _keyed(
@@ -238,7 +238,7 @@ def _single_write(
 
 def _keyed(
     *,
-    user: AbstractBaseUser | None,
+    user: AbstractBaseUser | AnonymousUser | None,
     key: str | None,
     request: dict[str, Any],
     write: Callable[[], dict[str, Any]],
@@ -250,15 +250,17 @@ def _keyed(
     with transaction.atomic():
         if key is None:
             return write(), False
-        assert user is not None  # staff writes are authenticated
-        fingerprint = idempotency.fingerprint({**request, "user": user.pk})
-        earlier = _claim(owner_id=user.pk, key=key, fingerprint=fingerprint)
+        owner_id = user.pk if user is not None else None
+        assert owner_id is not None  # staff writes are authenticated
+        fingerprint = idempotency.fingerprint({**request, "user": owner_id})
+        earlier = _claim(owner_id=owner_id, key=key, fingerprint=fingerprint)
         if earlier is not None:
             if earlier.fingerprint != fingerprint:
                 raise idempotency.KeyReused
-            return earlier.result, True
+            # Set in the transaction that claimed the key, which has committed.
+            return cast(dict[str, Any], earlier.result), True
         result = write()
-        IdempotencyKey.objects.filter(owner_id=user.pk, key=key).update(result=result)
+        IdempotencyKey.objects.filter(owner_id=owner_id, key=key).update(result=result)
     return result, False
 
 

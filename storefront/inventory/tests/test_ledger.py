@@ -92,17 +92,27 @@ def test_a_restock_of_a_product_never_carried_creates_its_row(shelf):
 def test_taking_more_than_the_stock_is_refused_with_what_is_there_and_writes_nothing(shelf):
     store, laptop, _, cable, clerk = shelf
     with pytest.raises(InsufficientStock) as refused:
-        stock_adjust(store_id=store.pk, product_id=laptop.pk, delta=-6, reason="damage", user=clerk)
+        stock_adjust(
+            store_id=store.pk, product_id=laptop.pk, delta=-6, reason=StockReason.DAMAGE, user=clerk
+        )
     assert refused.value.fields == {"product_id": laptop.pk, "available": 5}
     with pytest.raises(InsufficientStock):  # a row it would have created is not left behind
-        stock_adjust(store_id=store.pk, product_id=cable.pk, delta=-1, reason="damage", user=clerk)
+        stock_adjust(
+            store_id=store.pk, product_id=cable.pk, delta=-1, reason=StockReason.DAMAGE, user=clerk
+        )
     assert quantity(store, laptop) == 5
     assert quantity(store, cable) is None
     assert StockMovement.objects.count() == 2  # the two initial ones
 
 
 @pytest.mark.parametrize(
-    ("reason", "delta"), [("restock", -1), ("return", -1), ("damage", 1), ("correction", 0)]
+    ("reason", "delta"),
+    [
+        (StockReason.RESTOCK, -1),
+        (StockReason.RETURN, -1),
+        (StockReason.DAMAGE, 1),
+        (StockReason.CORRECTION, 0),
+    ],
 )
 def test_a_delta_of_the_wrong_sign_for_its_reason_is_invalid(shelf, reason, delta):
     store, laptop, _, _, clerk = shelf
@@ -125,12 +135,12 @@ def test_a_bulk_set_and_adjust_write_one_movement_per_line(shelf):
     store, laptop, mouse, cable, clerk = shelf
     lines = [StockLine(laptop.pk, 5), StockLine(mouse.pk, 0), StockLine(cable.pk, 7)]
     synced = stock_bulk(
-        store_id=store.pk, mode=BulkMode.SET, reason="count", lines=lines, user=clerk
+        store_id=store.pk, mode=BulkMode.SET, reason=StockReason.COUNT, lines=lines, user=clerk
     )
     restocked = stock_bulk(
         store_id=store.pk,
         mode=BulkMode.ADJUST,
-        reason="restock",
+        reason=StockReason.RESTOCK,
         lines=[StockLine(mouse.pk, 4), StockLine(cable.pk, 1)],
         user=clerk,
     )
@@ -146,7 +156,11 @@ def test_a_bulk_adjust_is_all_or_nothing_and_names_the_short_lines(shelf):
     lines = [StockLine(laptop.pk, -5), StockLine(mouse.pk, -11), StockLine(cable.pk, -1)]
     with pytest.raises(InsufficientStock) as refused:
         stock_bulk(
-            store_id=store.pk, mode=BulkMode.ADJUST, reason="damage", lines=lines, user=clerk
+            store_id=store.pk,
+            mode=BulkMode.ADJUST,
+            reason=StockReason.DAMAGE,
+            lines=lines,
+            user=clerk,
         )
     assert refused.value.fields == {
         "lines": {
@@ -166,7 +180,9 @@ def test_a_bulk_names_unknown_and_repeated_products(shelf):
     store, laptop, _, _, clerk = shelf
     lines = [StockLine(laptop.pk, 1), StockLine(999_999, 1), StockLine(laptop.pk, 2)]
     with pytest.raises(ValidationError) as invalid:
-        stock_bulk(store_id=store.pk, mode=BulkMode.SET, reason="count", lines=lines, user=clerk)
+        stock_bulk(
+            store_id=store.pk, mode=BulkMode.SET, reason=StockReason.COUNT, lines=lines, user=clerk
+        )
     assert invalid.value.detail == {
         "lines": {
             "1": {"product_id": ["Product 999999 does not exist."]},
@@ -205,7 +221,7 @@ def test_an_edit_in_the_admin_is_an_admin_movement(admin_client, shelf):
     assert response.status_code == 302, response.content
     [admin_edit] = StockMovement.objects.filter(reason="admin")
     assert (admin_edit.delta, admin_edit.quantity_after) == (7, 12)
-    assert admin_edit.created_by.username == "admin"
+    assert admin_edit.created_by is not None and admin_edit.created_by.username == "admin"
     assert ledger_drift() == []
 
 
