@@ -23,4 +23,8 @@ app.conf.beat_schedule = {
         "task": "storefront.orders.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    "purge-stock-idempotency-keys": {
+        "task": "storefront.inventory.tasks.purge_stock_write_keys",
+        "schedule": 3600.0,
+    },
 }

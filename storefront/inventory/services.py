@@ -12,7 +12,7 @@ while PostgreSQL works; everything else comes through the functions below.
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -199,6 +199,13 @@ def stock_load(*, rows: Iterable[tuple[int, int, int]], at: datetime) -> None:
             for store, product, quantity in rows
         ),
     )
+
+
+def stock_keys_purge(*, older_than: timedelta | None = None) -> int:
+    """Deletes the stock writes' Idempotency-Keys older than `older_than`
+    (IDEMPOTENCY_KEY_TTL_HOURS by default); returns how many. A retry after this long writes
+    again."""
+    return idempotency.keys_purge(IdempotencyKey.objects.all(), older_than=older_than)
 
 
 def _single_write(

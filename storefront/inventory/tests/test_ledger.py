@@ -247,3 +247,26 @@ def test_the_ledger_opens_with_one_initial_movement_per_seeded_row(db):
     rows = Inventory.objects.count()
     assert StockMovement.objects.filter(reason="initial", reference="seed_data").count() == rows
     assert ledger_drift() == []
+
+
+def test_old_keys_are_purged_hourly_and_a_retry_then_writes_again(shelf):
+    from datetime import timedelta
+
+    from config.celery_app import app
+    from storefront.inventory.services import stock_keys_purge
+    from storefront.inventory.tasks import purge_stock_write_keys
+
+    store, laptop, _, _, clerk = shelf
+    write = {"store_id": store.pk, "product_id": laptop.pk, "reason": StockReason.RESTOCK}
+    stock_adjust(**write, delta=1, user=clerk, idempotency_key="old")
+    IdempotencyKey.objects.update(
+        created_at=IdempotencyKey.objects.get().created_at - timedelta(days=2)
+    )
+    stock_adjust(**write, delta=1, user=clerk, idempotency_key="recent")
+
+    assert purge_stock_write_keys() == 1
+    assert stock_keys_purge(older_than=timedelta(hours=1)) == 0
+    assert not stock_adjust(**write, delta=1, user=clerk, idempotency_key="old").replayed
+    assert quantity(store, laptop) == 8
+    entry = app.conf.beat_schedule["purge-stock-idempotency-keys"]
+    assert (entry["task"], entry["schedule"]) == (purge_stock_write_keys.name, 3600.0)
