@@ -1,10 +1,14 @@
 """The staff stock endpoints: adjustments, counts, bulk syncs and the movement listing."""
 
+import time
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from storefront.catalog.models import Product
 from storefront.inventory.models import Inventory, StockMovement
 from storefront.inventory.selectors import ledger_drift
 
@@ -250,3 +254,23 @@ def test_every_write_replays_with_its_idempotency_key(shop):
     # Each write applied once: restock +1, then count 1, then bulk set 1 (no change).
     assert quantity(store, laptop) == 1
     assert StockMovement.objects.filter(product=laptop).count() == 4
+
+
+def test_a_bulk_of_ten_thousand_lines_is_applied_at_once(shop, catalog_factory):
+    store, *_, clerk, _ = shop
+    category = catalog_factory.category()
+    products = Product.objects.bulk_create(
+        Product(title=f"Bulk {n}", price=Decimal("1.00"), category=category) for n in range(10_000)
+    )
+    lines = [{"product_id": product.pk, "quantity": n % 7} for n, product in enumerate(products)]
+    started = time.perf_counter()
+    response = client_of(clerk).post(
+        f"/stores/{store.pk}/inventory/bulk/", {"mode": "set", "reason": "count", "lines": lines}
+    )
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 200, response.content[:500]
+    assert response.json() == {"mode": "set", "lines": 10_000, "changed": 10_000 - 10_000 // 7 - 1}
+    assert StockMovement.objects.filter(reference="", reason="count").count() == 10_000
+    assert ledger_drift(store_id=store.pk) == []
+    print(f"\n10,000-line bulk set: {elapsed:.2f} s")
