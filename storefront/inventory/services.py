@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from storefront.catalog.models import Product
 from storefront.common import idempotency
 from storefront.common.errors import ConflictError
+from storefront.common.serializers import MAX_ID
 from storefront.common.sql import copy_rows
 from storefront.inventory.models import IdempotencyKey, Inventory, StockMovement, StockReason
 from storefront.stores.selectors import store_exists
@@ -348,11 +349,9 @@ def _check_lines(
         }
         if wrong:
             raise ValidationError(_at_lines(wrong, single=single))
-    known = set(
-        Product.objects.filter(pk__in=[line.product_id for line in lines]).values_list(
-            "pk", flat=True
-        )
-    )
+    # Ids past a bigint (a path's <int:product_id> is unbounded) can be no product's.
+    ids = [line.product_id for line in lines if 0 < line.product_id <= MAX_ID]
+    known = set(Product.objects.filter(pk__in=ids).values_list("pk", flat=True))
     errors: dict[int, dict[str, list[str]]] = {}
     first_line: dict[int, int] = {}
     for index, line in enumerate(lines):

@@ -274,3 +274,36 @@ def test_a_bulk_of_ten_thousand_lines_is_applied_at_once(shop, catalog_factory):
     assert StockMovement.objects.filter(reference="", reason="count").count() == 10_000
     assert ledger_drift(store_id=store.pk) == []
     print(f"\n10,000-line bulk set: {elapsed:.2f} s")
+
+
+HUGE = 10**30  # far past any bigint id
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("put", "/stores/{store}/inventory/{huge}/", {"quantity": 1}, 400),
+        ("get", "/stores/{store}/inventory/{huge}/movements/", None, 200),
+        ("post", "/stores/{huge}/inventory/adjustments/", {}, 404),
+        ("put", "/stores/{huge}/inventory/1/", {"quantity": 1}, 404),
+        ("get", "/stores/{huge}/inventory/1/movements/", None, 404),
+        ("post", "/stores/{store}/inventory/adjustments/",
+         {"product_id": HUGE, "delta": 1, "reason": "restock"}, 400),
+        ("post", "/stores/{store}/inventory/adjustments/",
+         {"product_id": 1, "delta": HUGE, "reason": "restock"}, 400),
+        ("put", "/stores/{store}/inventory/1/", {"quantity": -1}, 400),
+        ("put", "/stores/{store}/inventory/1/", {"quantity": "5"}, 400),
+        ("post", "/stores/{store}/inventory/bulk/",
+         {"mode": "set", "reason": "count", "lines": []}, 400),
+        ("post", "/stores/{store}/inventory/bulk/",
+         {"mode": "move", "reason": "count", "lines": [{"product_id": 1, "quantity": 1}]}, 400),
+        ("post", "/stores/{store}/inventory/bulk/", [], 400),
+    ],
+)  # fmt: skip
+def test_bad_ids_and_bodies_are_4xx_never_5xx(shop, method, path, body, status):
+    store = shop[0]
+    superuser = get_user_model().objects.create_superuser("root")
+    url = path.format(store=store.pk, huge=HUGE)
+    response = getattr(client_of(superuser), method)(url, body)
+    assert response.status_code == status, response.content
+    assert "error" in response.json() or status == 200
