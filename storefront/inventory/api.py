@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
@@ -322,6 +322,38 @@ class BulkLineInputSerializer(serializers.Serializer):
     delta = StrictIntegerField(required=False, min_value=-MAX_QUANTITY, max_value=MAX_QUANTITY)
 
 
+class BulkLinesField(serializers.ListField):
+    """The lines of a bulk, each a BulkLineInputSerializer. Lines that are plainly valid (JSON
+    integers in range, nothing else) are taken in one loop: a nested serializer per line cost
+    ~60 us, 0.6 s for 10,000 lines. Any other line sends the whole list through DRF, for its
+    exact errors."""
+
+    _RANGES: ClassVar[dict[str, tuple[int, int]]] = {
+        "product_id": (1, MAX_ID),
+        "quantity": (0, MAX_QUANTITY),
+        "delta": (-MAX_QUANTITY, MAX_QUANTITY),
+    }
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        lines = [self._plain_line(item) for item in data]
+        if None in lines:
+            return super().run_child_validation(data)
+        return lines
+
+    def _plain_line(self, item: object) -> dict[str, int] | None:
+        if (
+            type(item) is not dict
+            or "product_id" not in item
+            or not item.keys() <= self._RANGES.keys()
+        ):
+            return None
+        for name, value in item.items():
+            low, high = self._RANGES[name]
+            if type(value) is not int or not low <= value <= high:
+                return None
+        return item
+
+
 class StockBulkApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -330,7 +362,7 @@ class StockBulkApi(APIView):
         mode = serializers.ChoiceField(choices=[mode.value for mode in BulkMode])
         reason = serializers.ChoiceField(choices=_ADJUST_REASONS + _SET_REASONS)
         reference = _REFERENCE
-        lines = serializers.ListField(
+        lines = BulkLinesField(
             child=BulkLineInputSerializer(),
             allow_empty=False,
             min_length=1,  # for the schema (minItems); allow_empty=False gives the error

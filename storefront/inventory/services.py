@@ -349,9 +349,14 @@ def _check_lines(
         }
         if wrong:
             raise ValidationError(_at_lines(wrong, single=single))
-    # Ids past a bigint (a path's <int:product_id> is unbounded) can be no product's.
+    # Ids past a bigint (a path's <int:product_id> is unbounded) can be no product's. One
+    # array parameter: 10,000 ids as an ORM `pk__in` cost ~0.4 s to build and send.
     ids = [line.product_id for line in lines if 0 < line.product_id <= MAX_ID]
-    known = set(Product.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Product._meta.db_table} WHERE id = ANY (%s::bigint[])", [ids]
+        )
+        known = {product_id for (product_id,) in cursor.fetchall()}
     errors: dict[int, dict[str, list[str]]] = {}
     first_line: dict[int, int] = {}
     for index, line in enumerate(lines):

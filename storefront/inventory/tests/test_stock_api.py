@@ -1,10 +1,12 @@
 """The staff stock endpoints: adjustments, counts, bulk syncs and the movement listing."""
 
+import json
 import time
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -307,3 +309,36 @@ def test_bad_ids_and_bodies_are_4xx_never_5xx(shop, method, path, body, status):
     response = getattr(client_of(superuser), method)(url, body)
     assert response.status_code == status, response.content
     assert "error" in response.json() or status == 200
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"product_id": "1", "quantity": 1},
+        {"product_id": 1, "quantity": True},
+        {"product_id": 1, "quantity": 1.0},
+        {"product_id": 0, "quantity": 1},
+        {"product_id": 1, "quantity": -1},
+        {"product_id": 1, "quantity": 2**31},
+        {"quantity": 1},
+        {"product_id": 1, "quantity": 1, "note": "x"},
+        [1, 1],
+        None,
+    ],
+)
+def test_a_bulk_line_is_checked_as_its_serializer_checks_it(shop, line):
+    from storefront.inventory.api import BulkLineInputSerializer, StockBulkApi
+
+    store, laptop, mouse, _, clerk, _ = shop
+    good = {"product_id": laptop.pk, "quantity": 1}
+    if isinstance(line, dict) and line.get("product_id") == 1:
+        line = {**line, "product_id": mouse.pk}  # an existing product
+    body = {"mode": "set", "reason": "count", "lines": [good, line]}
+    response = client_of(clerk).post(f"/stores/{store.pk}/inventory/bulk/", body)
+    plain = StockBulkApi.InputSerializer(data=body)
+    plain.fields["lines"] = serializers.ListField(child=BulkLineInputSerializer())
+    if plain.is_valid():
+        assert response.status_code == 200, response.content
+    else:
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"] == json.loads(json.dumps(plain.errors))
