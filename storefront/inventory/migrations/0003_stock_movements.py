@@ -39,9 +39,9 @@ class Migration(migrations.Migration):
                 ('order_id', models.BigIntegerField(blank=True, null=True)),
                 ('reference', models.CharField(blank=True, default='', max_length=100)),
                 ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stock_movements', to='catalog.product')),
-                ('store', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stock_movements', to='stores.store')),
+                ('created_by', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('product', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stock_movements', to='catalog.product')),
+                ('store', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stock_movements', to='stores.store')),
             ],
             options={
                 'indexes': [models.Index(fields=['store', 'product', '-id'], name='stockmovement_row_newest_idx')],
