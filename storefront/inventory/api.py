@@ -17,6 +17,7 @@ from storefront.inventory.models import Inventory, StockMovement, StockReason
 from storefront.inventory.selectors import inventory_list, movement_list
 from storefront.inventory.services import (
     BULK_MAX_LINES,
+    DELTA_SIGNS,
     MAX_QUANTITY,
     BulkMode,
     InsufficientStock,
@@ -157,12 +158,8 @@ _REFERENCE = serializers.CharField(
     default="",
     help_text="Free text: a purchase order, a delivery note, a count sheet.",
 )
-_ADJUST_REASONS = [
-    StockReason.RESTOCK,
-    StockReason.CORRECTION,
-    StockReason.DAMAGE,
-    StockReason.RETURN,
-]
+_ADJUST_REASONS = list(DELTA_SIGNS)  # the reasons of an adjustment, each with its sign
+# What staff may give as a count's reason (the admin writes `admin`, a seed `initial`).
 _SET_REASONS = [StockReason.COUNT, StockReason.CORRECTION]
 
 

@@ -335,13 +335,25 @@ def _apply(
     return {"movements": [movement for _, _, movement in rows], "changed": changed}
 
 
+_SIGN_ERRORS = {
+    1: "A {reason} adds units: the delta must be positive.",
+    -1: "A {reason} removes units: the delta must be negative.",
+    0: "A {reason} must change the stock: the delta cannot be 0.",
+}
+
+
 def _check_lines(
     *, mode: BulkMode, reason: StockReason, lines: Sequence[StockLine], single: bool
 ) -> None:
     """ValidationError naming the lines whose product is unknown or on an earlier line, or
     whose delta has the wrong sign for the reason (DELTA_SIGNS; never 0)."""
+    if not lines:
+        raise ValidationError({"lines": ["At least one line is needed."]})
     if mode == BulkMode.ADJUST:
-        sign = DELTA_SIGNS[reason]
+        sign = DELTA_SIGNS.get(reason)
+        if sign is None:
+            reasons = ", ".join(DELTA_SIGNS)
+            raise ValidationError({"reason": [f"An adjustment's reason is one of {reasons}."]})
         wrong = {
             index: {"delta": [_SIGN_ERRORS[sign].format(reason=reason)]}
             for index, line in enumerate(lines)
@@ -368,13 +380,6 @@ def _check_lines(
         first_line.setdefault(line.product_id, index)
     if errors:
         raise ValidationError(_at_lines(errors, single=single))
-
-
-_SIGN_ERRORS = {
-    1: "A {reason} adds units: the delta must be positive.",
-    -1: "A {reason} removes units: the delta must be negative.",
-    0: "A {reason} must change the stock: the delta cannot be 0.",
-}
 
 
 def _at_lines(errors: Mapping[int, Any], *, single: bool) -> Any:

@@ -270,3 +270,13 @@ def test_old_keys_are_purged_hourly_and_a_retry_then_writes_again(shelf):
     assert quantity(store, laptop) == 8
     entry = app.conf.beat_schedule["purge-stock-idempotency-keys"]
     assert (entry["task"], entry["schedule"]) == (purge_stock_write_keys.name, 3600.0)
+
+
+@pytest.mark.parametrize("query", ["", "abc", "589", "PO-1"])
+def test_the_ledger_in_the_admin_is_read_only_and_searchable(admin_client, shelf, query):
+    response = admin_client.get("/admin/inventory/stockmovement/", {"q": query})
+    assert response.status_code == 200
+    movement = StockMovement.objects.first()
+    assert movement is not None
+    change = admin_client.post(f"/admin/inventory/stockmovement/{movement.pk}/change/", {})
+    assert change.status_code == 403
