@@ -44,7 +44,9 @@ $$;
 
 -- Adds p_deltas[k] (signed) to the store's row of p_products[k] (distinct ids), rows the caller
 -- locked with inventory_lock, and writes one movement per row with the quantity it left: the
--- only statement that changes a stock row's quantity. Returns each row's movement id.
+-- only statement that changes a stock row's quantity. A 0 delta leaves the row untouched (a
+-- sync mostly repeats what the rows hold) and records its quantity. Returns each row's
+-- movement id; fails if a row is missing rather than skip it.
 CREATE OR REPLACE FUNCTION inventory_change(
     p_store bigint,
     p_products bigint[],
@@ -67,16 +69,27 @@ BEGIN
         UPDATE stores_inventory i
         SET quantity = i.quantity + w.delta, updated_at = p_now
         FROM unnest(p_products, p_deltas) AS w (product_id, delta)
-        WHERE i.store_id = p_store AND i.product_id = w.product_id
-        RETURNING i.product_id, w.delta, i.quantity
+        WHERE i.store_id = p_store AND i.product_id = w.product_id AND w.delta <> 0
+        RETURNING i.product_id, i.quantity
     )
     INSERT INTO inventory_stockmovement AS m
         (store_id, product_id, delta, quantity_after, reason, order_id, reference,
          created_by_id, created_at)
-    SELECT p_store, c.product_id, c.delta, c.quantity, p_reason, p_order, p_reference,
+    SELECT p_store, w.product_id, w.delta, w.quantity_after, p_reason, p_order, p_reference,
            p_user, p_now
-    FROM changed c
-    ORDER BY c.product_id
+    FROM (
+        -- The untouched rows' quantity is read only for them (coalesce stops at the first
+        -- value); they are locked, so it is the one the row keeps.
+        SELECT w.product_id, w.delta, coalesce(
+            c.quantity,
+            (SELECT i.quantity FROM stores_inventory i
+             WHERE w.delta = 0 AND i.store_id = p_store AND i.product_id = w.product_id)
+        ) AS quantity_after
+        FROM unnest(p_products, p_deltas) AS w (product_id, delta)
+        LEFT JOIN changed c ON c.product_id = w.product_id
+    ) w
+    WHERE w.quantity_after IS NOT NULL
+    ORDER BY w.product_id
     RETURNING m.product_id, m.id;
     GET DIAGNOSTICS v_changed = ROW_COUNT;
     IF v_changed <> cardinality(p_products) THEN

@@ -126,8 +126,11 @@ def test_a_delta_of_the_wrong_sign_for_its_reason_is_invalid(shelf, reason, delt
 def test_a_count_is_recorded_even_when_it_changes_nothing(shelf):
     store, laptop, _, _, clerk = shelf
     stock_set(store_id=store.pk, product_id=laptop.pk, quantity=3, user=clerk)
+    changed_at = Inventory.objects.get(store=store, product=laptop).updated_at
     stock_set(store_id=store.pk, product_id=laptop.pk, quantity=3, user=clerk)
     assert movements(store, laptop)[1:] == [("count", -2, 3, None), ("count", 0, 3, None)]
+    # The row itself is not written again: it keeps the time of its last change.
+    assert Inventory.objects.get(store=store, product=laptop).updated_at == changed_at
     assert ledger_drift() == []
 
 
