@@ -367,18 +367,22 @@ class StockBulkApi(APIView):
         )
 
         def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            field = "quantity" if data["mode"] == BulkMode.SET else "delta"
-            reasons = _SET_REASONS if data["mode"] == BulkMode.SET else _ADJUST_REASONS
+            setting = data["mode"] == BulkMode.SET
+            field, other = ("quantity", "delta") if setting else ("delta", "quantity")
+            reasons = _SET_REASONS if setting else _ADJUST_REASONS
             if data["reason"] not in reasons:
                 choices = ", ".join(reasons)
                 raise ValidationError({"reason": [f"Mode {data['mode']} takes {choices}."]})
-            missing = {
-                str(index): {field: [f"Mode {data['mode']} needs a {field} on every line."]}
-                for index, line in enumerate(data["lines"])
+            # A line of the other mode's shape is refused, not half read.
+            wrong = {
+                str(index): {field: [f"Mode {data['mode']} takes a {field} on every line."]}
                 if field not in line
+                else {other: [f"Mode {data['mode']} takes no {other}."]}
+                for index, line in enumerate(data["lines"])
+                if field not in line or other in line
             }
-            if missing:
-                raise ValidationError({"lines": missing})
+            if wrong:
+                raise ValidationError({"lines": wrong})
             return data
 
     @extend_schema_serializer(component_name="StockBulkResult")

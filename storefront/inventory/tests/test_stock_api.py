@@ -180,9 +180,17 @@ def test_a_bulk_sync_is_all_or_nothing(shop):
     }
     assert invalid.status_code == 400
     assert invalid.json()["error"]["fields"] == {
-        "lines": {"0": {"delta": ["Mode adjust needs a delta on every line."]}}
+        "lines": {"0": {"delta": ["Mode adjust takes a delta on every line."]}}
     }
     assert list(wrong_reason.json()["error"]["fields"]) == ["reason"]
+    both = client.post(
+        url,
+        {"mode": "set", "reason": "count",
+         "lines": [{"product_id": laptop.pk, "quantity": 1, "delta": 1}]},
+    )  # fmt: skip
+    assert both.json()["error"]["fields"] == {
+        "lines": {"0": {"delta": ["Mode set takes no delta."]}}
+    }
     assert [quantity(store, p) for p in (laptop, mouse, cable)] == [5, 2, 9]
     assert ledger_drift() == []
 
