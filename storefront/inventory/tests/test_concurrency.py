@@ -6,6 +6,8 @@ import random
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from storefront.common.errors import ConflictError
 from storefront.inventory.models import Inventory, StockMovement, StockReason
@@ -87,3 +89,52 @@ def test_every_kind_of_stock_change_at_once_keeps_the_ledger_exact(catalog_facto
                 "CANCELLED": [("order", -item.quantity), ("cancel", item.quantity)],
             }[order.status]
             assert list(moved.order_by("id").values_list("reason", "delta")) == expected
+
+
+def test_simultaneous_retries_with_one_idempotency_key_write_one_movement(catalog_factory):
+    store = catalog_factory.store("Depot")
+    product = catalog_factory.product("Kettle")
+    catalog_factory.stock(store, product, 5)
+    clerk = get_user_model().objects.create_superuser("clerk")
+    client_token = Token.objects.create(user=clerk).key
+    body = {"product_id": product.pk, "delta": 3, "reason": "restock"}
+
+    def post(_: int) -> tuple[int, int]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {client_token}")
+        response = client.post(
+            f"/stores/{store.pk}/inventory/adjustments/",
+            body,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="delivery-1",
+        )
+        return response.status_code, response.json()["id"]
+
+    results = run_concurrently(20, post)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert {status for status, _ in results} == {201}
+    assert len({movement for _, movement in results}) == 1
+    assert Inventory.objects.get(store=store, product=product).quantity == 8
+    assert ledger_drift() == []
+
+
+def test_bulk_syncs_with_lines_in_opposite_orders_queue_instead_of_deadlocking(catalog_factory):
+    store = catalog_factory.store("Depot")
+    ids = [catalog_factory.product(f"Item {n}").pk for n in range(20)]
+    clerk = get_user_model().objects.create_superuser("clerk")
+
+    def sync(index: int) -> int:
+        order = ids if index % 2 else ids[::-1]
+        mode = BulkMode.SET if index % 3 else BulkMode.ADJUST
+        reason = StockReason.COUNT if mode == BulkMode.SET else StockReason.RESTOCK
+        lines = [StockLine(pid, index + 1) for pid in order]
+        return stock_bulk(
+            store_id=store.pk, mode=mode, reason=reason, lines=lines, user=clerk
+        ).lines
+
+    results = run_concurrently(24, sync)
+
+    assert results == [len(ids)] * 24  # no exception, deadlocks included
+    assert StockMovement.objects.filter(store=store).count() == 24 * len(ids)
+    assert ledger_drift() == []
