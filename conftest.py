@@ -66,7 +66,8 @@ def catalog_factory(db):
     from decimal import Decimal
 
     from storefront.catalog.models import Category, Product
-    from storefront.inventory.models import Inventory
+    from storefront.inventory.models import Inventory, StockReason
+    from storefront.inventory.services import stock_set
     from storefront.stores.models import Store
 
     class Factory:
@@ -91,9 +92,14 @@ def catalog_factory(db):
             )
 
         def stock(self, store: Store, product: Product, quantity: int) -> Inventory:
-            return Inventory.objects.update_or_create(
-                store=store, product=product, defaults={"quantity": quantity}
-            )[0]
+            """Through inventory, as every stock writer: the row's ledger adds up."""
+            stock_set(
+                store_id=store.pk,
+                product_id=product.pk,
+                quantity=quantity,
+                reason=StockReason.INITIAL,
+            )
+            return Inventory.objects.get(store=store, product=product)
 
     return Factory()
 

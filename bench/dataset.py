@@ -189,10 +189,51 @@ def hot_products(*, store_id: int, count: int) -> list[int]:
 
 
 def stock_set(*, store_id: int, product_ids: list[int], quantity: int) -> None:
+    """Counts the rows to `quantity` through inventory, as staff would: the ledger adds up."""
+    from django.contrib.auth import get_user_model
+
+    from storefront.inventory.models import StockReason
+    from storefront.inventory.services import BulkMode, StockLine, stock_bulk
+    from storefront.seeding.services import STAFF_USERNAME
+
+    stock_bulk(
+        store_id=store_id,
+        mode=BulkMode.SET,
+        reason=StockReason.COUNT,
+        lines=[StockLine(product_id, quantity) for product_id in product_ids],
+        reference="bench",
+        user=get_user_model().objects.get(username=STAFF_USERNAME),
+    )
+
+
+def negative_rows(*, store_id: int, product_ids: list[int]) -> int:
     from storefront.inventory.models import Inventory
 
     rows = Inventory.objects.filter(store_id=store_id, product_id__in=product_ids)
-    rows.update(quantity=quantity)
+    return rows.filter(quantity__lt=0).count()
+
+
+def last_movement_id() -> int:
+    from storefront.inventory.models import StockMovement
+
+    return StockMovement.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def ledger_check(*, store_id: int, product_ids: list[int], after_movement_id: int) -> dict:
+    """The rows of these products whose ledger drifts (inventory_audit's query), and the units
+    the `order` movements since `after_movement_id` took."""
+    from django.db.models import Sum
+
+    from storefront.inventory.models import StockMovement
+    from storefront.inventory.selectors import ledger_drift
+
+    taken = StockMovement.objects.filter(
+        id__gt=after_movement_id, store_id=store_id, product_id__in=product_ids, reason="order"
+    ).aggregate(units=Sum("delta"))["units"]
+    return {
+        "ledger_drift_rows": len(ledger_drift(store_id=store_id, product_ids=product_ids)),
+        "units_in_ledger": -(taken or 0),
+    }
 
 
 def last_order_id() -> int:

@@ -3,12 +3,14 @@
     python bench/raw_sql_floor.py --database-url URL --store 2 --orders orders.json --concurrency 16
 
 Each order is one transaction: BEGIN; a conditional decrement per line in product id order
-(UPDATE ... WHERE quantity >= wanted RETURNING), the order row with its totals (total_items,
-total_amount, as order_place stores them), its item rows and, for a confirmed order, the
-confirmation-email outbox row; COMMIT. A line that cannot be served rolls back and the order is
-written as REJECTED (items with their shortfall, no outbox row) in its own transaction. These
-are the rows the API writes; the orchestrator marks the outbox rows SKIPPED afterwards, as
-nobody will send them. Prints one JSON line: counts, duration, latency percentiles.
+(UPDATE ... WHERE quantity >= wanted RETURNING the quantity left), the order row with its
+totals (total_items, total_amount, as order_place stores them), its item rows and, for a
+confirmed order, each line's stock movement (the ledger row order_place writes: delta, the
+quantity left, reason `order`, the order's id, in one INSERT) and the confirmation-email
+outbox row; COMMIT. A line that cannot be served rolls back and the order is written as
+REJECTED (items with their shortfall, no outbox row, no movement) in its own transaction.
+These are the rows the API writes; the orchestrator marks the outbox rows SKIPPED afterwards,
+as nobody will send them. Prints one JSON line: counts, duration, latency percentiles.
 """
 
 import argparse
@@ -32,6 +34,13 @@ INSERT_ITEM = (
     "INSERT INTO orders_orderitem (order_id, product_id, quantity, unit_price, shortfall) "
     "VALUES (%s, %s, %s, %s, %s)"
 )
+INSERT_MOVEMENTS = (
+    "INSERT INTO inventory_stockmovement (store_id, product_id, delta, quantity_after, reason, "
+    "order_id, reference, created_at) "
+    "SELECT %s, m.product_id, m.delta, m.quantity_after, 'order', %s, '', now() "
+    "FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) "
+    "AS m (product_id, delta, quantity_after)"
+)
 INSERT_OUTBOX = (
     "INSERT INTO notifications_orderemail "
     "(order_id, status, recipient, attempts, last_error, created_at, updated_at) "
@@ -45,6 +54,9 @@ FILLED = {
     "orders_orderitem": {"order_id", "product_id", "quantity", "unit_price", "shortfall"},
     "notifications_orderemail": {
         "order_id", "status", "recipient", "attempts", "last_error", "created_at", "updated_at",
+    },
+    "inventory_stockmovement": {
+        "store_id", "product_id", "delta", "quantity_after", "reason", "reference", "created_at",
     },
 }  # fmt: skip
 
@@ -72,11 +84,20 @@ def place(conn: psycopg.Connection, *, store: int, lines: list[tuple[int, int]],
     lines = sorted(lines)
     try:
         with conn.transaction(), conn.cursor() as cur:
+            left = []
             for product_id, quantity in lines:
                 cur.execute(DECREMENT, [quantity, store, product_id, quantity])
-                if cur.fetchone() is None:
+                row = cur.fetchone()
+                if row is None:
                     raise Rejected(product_id)
-            write_order(cur, store=store, lines=lines, prices=prices, email=email, short=None)
+                left.append(row[0])
+            order_id = write_order(
+                cur, store=store, lines=lines, prices=prices, email=email, short=None
+            )
+            cur.execute(
+                INSERT_MOVEMENTS,
+                [store, order_id, [p for p, _ in lines], [-q for _, q in lines], left],
+            )
         return True
     except Rejected as rejected:
         with conn.transaction(), conn.cursor() as cur:
@@ -86,7 +107,7 @@ def place(conn: psycopg.Connection, *, store: int, lines: list[tuple[int, int]],
         return False
 
 
-def write_order(cur, *, store, lines, prices, email, short: int | None) -> None:
+def write_order(cur, *, store, lines, prices, email, short: int | None) -> int:
     status = "CONFIRMED" if short is None else "REJECTED"
     total_items = sum(q for _, q in lines)
     total_amount = sum((q * prices[p] for p, q in lines), Decimal("0.00"))
@@ -98,6 +119,7 @@ def write_order(cur, *, store, lines, prices, email, short: int | None) -> None:
     )
     if short is None:
         cur.execute(INSERT_OUTBOX, [order_id])
+    return order_id
 
 
 def main() -> None:

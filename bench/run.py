@@ -15,12 +15,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +43,7 @@ WARM_STORE = 3  # orders that warm the workers up, away from the hot store's row
 FLOOR_PATH = "/bench/floor/"
 # Runs of a scenario and of its floor, alternated (Bench.paired, Bench.order_rounds).
 PAIRED_ROUNDS = 5
+BULK_LINES = 10_000  # lines of one bulk sync (fewer where the store carries fewer products)
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,7 @@ class Bench:
         afterwards."""
         dataset.stock_set(store_id=HOT_STORE, product_ids=products, quantity=stock)
         marker = dataset.last_order_id()
+        movements = dataset.last_movement_id()
         deadlocks = dataset.deadlocks_so_far(url=self.db_url)
         if info.pop("raw", False):
             result = self.raw_sql(name, orders, concurrency=self.server_threads, **info)
@@ -326,6 +331,9 @@ class Bench:
         check = dataset.stock_check(
             store_id=HOT_STORE, product_ids=products, initial=stock, after_order_id=marker
         )
+        ledger = dataset.ledger_check(
+            store_id=HOT_STORE, product_ids=products, after_movement_id=movements
+        )
         result["checks"] = {
             "orders_confirmed": check.confirmed,
             "orders_rejected": check.rejected,
@@ -334,7 +342,12 @@ class Bench:
             "units_deducted": check.units_deducted,
             "negative_rows": check.negative_rows,
             "deadlocks": dataset.deadlocks_so_far(url=self.db_url) - deadlocks,
-            "stock_ledger_ok": check.ok,
+            **ledger,
+            # Sold units match the stock taken, and the ledger's `order` movements (which the
+            # raw-SQL floor writes as the API does) add up to both.
+            "stock_ledger_ok": check.ok
+            and ledger["ledger_drift_rows"] == 0
+            and ledger["units_in_ledger"] == check.units_sold,
         }
         print(f"    checks: {result['checks']}", flush=True)
         return result
@@ -376,6 +389,71 @@ class Bench:
             orders=many, stock=400, products=multi, **common,
         )  # fmt: skip
         self.many_orders, self.multi_products = many, multi
+
+    def bulk_sync(self) -> None:
+        """A warehouse sync of BULK_LINES stock rows of store 1 (`POST .../inventory/bulk/`,
+        mode set), again and again, while buyers race for 10 of those products: each sync's
+        latency, the orders' throughput meanwhile, and the ledger checked afterwards."""
+        store = LISTING_STORE  # its staff token is the seeded one
+        products = dataset.hot_products(store_id=store, count=BULK_LINES)
+        hot = products[:10]
+        dataset.stock_set(store_id=store, product_ids=hot, quantity=400)
+        orders = workloads.multi_sku_orders(product_ids=hot, count=self.profile.hot_orders)
+        movements = dataset.last_movement_id()
+        deadlocks = dataset.deadlocks_so_far(url=self.db_url)
+        syncs: list[tuple[int, float]] = []
+        done = threading.Event()
+
+        def sync_until_done() -> None:
+            time.sleep(1)  # the buyers are connected and racing
+            number = 0
+            while not done.is_set():
+                body = workloads.bulk_set_body(product_ids=products, seed=number)
+                started = time.perf_counter()
+                answer = requests.post(
+                    f"{self.stack.base_url}/stores/{store}/inventory/bulk/", data=body,
+                    headers={"Authorization": f"Token {self.token}",
+                             "Content-Type": "application/json"},
+                    timeout=120,
+                )  # fmt: skip
+                syncs.append((answer.status_code, time.perf_counter() - started))
+                number += 1
+
+        print(f"bulk sync: {len(products):,} lines set while buyers race", flush=True)
+        syncer = threading.Thread(target=sync_until_done)
+        syncer.start()
+        try:
+            result = self.load(
+                "orders-during-bulk-sync",
+                workloads.order_requests(store_id=store, orders=orders),
+                connections=self.args.buyers, duration=self.profile.duration_s + 1,
+                group="orders", ok_statuses={201}, compare_latency_with="orders-hot-10",
+                description=f"{self.args.buyers} buyers on 10 products while {len(products):,}-"
+                "line bulk syncs (mode set) of the same store run back to back",
+            )  # fmt: skip
+        finally:
+            done.set()
+            syncer.join()
+        latencies = sorted(seconds * 1000 for _, seconds in syncs)
+        ledger = dataset.ledger_check(
+            store_id=store, product_ids=products, after_movement_id=movements
+        )
+        result["bulk_sync"] = {
+            "lines": len(products),
+            "syncs": len(syncs),
+            "statuses": dict(Counter(str(status) for status, _ in syncs)),
+            "latency_ms": {
+                "p50": round(statistics.median(latencies), 1),
+                "max": round(latencies[-1], 1),
+            },
+        }
+        result["checks"] = {
+            **ledger,
+            "negative_rows": dataset.negative_rows(store_id=store, product_ids=products),
+            "deadlocks": dataset.deadlocks_so_far(url=self.db_url) - deadlocks,
+        }
+        self.record(result)
+        print(f"    bulk syncs: {result['bulk_sync']}  checks: {result['checks']}", flush=True)
 
     def order_rounds(
         self, *, raw_name: str, api_name: str, raw_description: str, api_description: str, **run
@@ -700,7 +778,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma list of: floors,search,uncached_search,listings,orders,slow_email,versus",
+        help="comma list of: floors,search,uncached_search,listings,orders,slow_email,"
+        "bulk_sync,versus",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
     parser.add_argument(
@@ -804,7 +883,7 @@ def main() -> None:
     extra_env = dict(item.split("=", 1) for item in args.env)
     env.update(extra_env)
     selected = [s for s in args.only.split(",") if s] or [
-        "floors", "search", "listings", "orders", "slow_email", "versus",
+        "floors", "search", "listings", "orders", "slow_email", "bulk_sync", "versus",
     ]  # fmt: skip
     if "slow_email" in selected and "orders" not in selected:
         selected.insert(0, "orders")  # it replays the orders scenario's order lists
@@ -815,7 +894,7 @@ def main() -> None:
     started = time.monotonic()
     token = prepare(
         args, profile, env, catalog=bool(set(selected) - {"floors", "versus"}),
-        orders=bool({"listings", "orders"} & set(selected)),
+        orders=bool({"listings", "orders", "bulk_sync"} & set(selected)),
     )  # fmt: skip
     stack = Stack(
         StackConfig(

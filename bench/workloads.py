@@ -282,3 +282,11 @@ def order_requests(*, store_id: int, orders: Sequence[Order]) -> list[RequestLin
         )
         for number, order in enumerate(orders)
     ]
+
+
+def bulk_set_body(*, product_ids: Sequence[int], seed: int) -> str:
+    """A warehouse sync's body: every product set to a random quantity (0-400)."""
+    rng = random.Random(seed)
+    lines = [{"product_id": p, "quantity": rng.randint(0, 400)} for p in product_ids]
+    body = {"mode": "set", "reason": "count", "reference": f"bench sync {seed}", "lines": lines}
+    return json.dumps(body, separators=(",", ":"))

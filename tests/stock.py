@@ -1,13 +1,20 @@
 """Stock accounting checks shared by the race and fault tests (plain SQL on a live database)."""
 
+from storefront.inventory.selectors import LEDGER_DRIFT_SQL
+
 
 def set_stock(database, stock: dict[int, int]) -> None:
-    for product_id, quantity in stock.items():
-        database.scalar(
-            "UPDATE stores_inventory SET quantity = %s WHERE store_id = 1 AND product_id = %s "
-            "RETURNING quantity",
-            (quantity, product_id),
-        )
+    """Store 1's stock of these products, counted through inventory (the ledger adds up)."""
+    database.scalar(
+        "SELECT count(*) FROM inventory_set(1, %s::bigint[], %s::integer[], 'count', 'test', "
+        "NULL, now())",
+        (list(stock), list(stock.values())),
+    )
+
+
+def assert_ledger_adds_up(database) -> None:
+    """inventory_audit's query: every stock row equals the sum of its movements."""
+    assert database.rows(LEDGER_DRIFT_SQL, {"store": None, "products": None}) == []
 
 
 def products_in_store_1(database, count: int) -> list[int]:
@@ -26,6 +33,7 @@ def assert_stock_accounted(database, initial: dict[int, int]) -> dict[str, int]:
     )
     assert orphans == 0
     assert database.scalar("SELECT count(*) FROM stores_inventory WHERE quantity < 0") == 0
+    assert_ledger_adds_up(database)
     for product_id, quantity in initial.items():
         left = database.scalar(
             "SELECT quantity FROM stores_inventory WHERE store_id = 1 AND product_id = %s",

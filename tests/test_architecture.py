@@ -42,13 +42,17 @@ def test_no_import_cycle_between_apps():
     assert "orders" not in graph["inventory"]
 
 
-WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
-OWNER = {"stores_inventory": "inventory", "notifications_orderemail": "notifications"}
+WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+(\w+)", re.IGNORECASE)
+OWNER = {
+    "stores_inventory": "inventory",
+    "inventory_stockmovement": "inventory",
+    "notifications_orderemail": "notifications",
+}
 
 
 def test_stock_and_outbox_tables_are_written_by_their_owner_only():
-    """SQL anywhere in the apps (Python and .sql files) writes stock only in inventory and the
-    outbox only in notifications."""
+    """SQL anywhere in the apps (Python and .sql files) writes stock and its ledger only in
+    inventory and the outbox only in notifications."""
     sources = [p for p in APPS.rglob("*") if p.suffix in {".py", ".sql"}]
     writers = {
         (table, source.relative_to(APPS).parts[0])
@@ -58,3 +62,72 @@ def test_stock_and_outbox_tables_are_written_by_their_owner_only():
         if table in OWNER
     }
     assert writers == {(table, owner) for table, owner in OWNER.items()}
+
+
+STOCK_MODELS = {"Inventory", "StockMovement"}
+ORM_WRITES = {
+    "create", "bulk_create", "get_or_create", "update_or_create", "update", "bulk_update",
+    "delete", "save",
+}  # fmt: skip
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """The name a chain like `Inventory.objects.filter(...).update` starts from."""
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def stock_model_writes(source: Path) -> list[str]:
+    """ORM writes of the stock models in a module, and the models handed to other code (a
+    generic writer such as a COPY helper)."""
+    found = []
+    for node in ast.walk(ast.parse(source.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        written = isinstance(func, ast.Attribute) and func.attr in ORM_WRITES
+        if written and _root_name(func.value) in STOCK_MODELS:
+            found.append(f"{source.name}:{node.lineno} .{func.attr}()")
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            if isinstance(argument, ast.Name) and argument.id in STOCK_MODELS:
+                found.append(f"{source.name}:{node.lineno} passes {argument.id}")
+    return found
+
+
+def test_stock_changes_only_through_inventorys_functions():
+    """No code writes stock rows or movements through the ORM, and only inventory hands their
+    models to other code: stock_load (a seed's COPY, which writes each row's movement with it)
+    and the admin. Every other change goes through inventory's SQL functions."""
+    writes = [
+        f"{app.name}/{entry}"
+        for app in APPS.iterdir()
+        if (app / "apps.py").exists()
+        for source in app_sources(app)
+        for entry in stock_model_writes(source)
+    ]
+    # stock_load's two COPYs, and the admin's registrations (its edits call stock_set).
+    allowed = re.compile(r"inventory/(services|admin)\.py:\d+ passes (Inventory|StockMovement)$")
+    assert [entry for entry in writes if not allowed.match(entry)] == []
+
+
+def sql_functions(text: str) -> dict[str, str]:
+    """The body of every function of a .sql file, by name."""
+    parts = re.split(r"CREATE OR REPLACE FUNCTION (\w+)", text)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_one_statement_changes_stock_quantities_and_it_writes_the_ledger():
+    """The trigger-free ledger: in inventory's SQL, quantities change in inventory_change only,
+    in one statement with the movements' insert; the only other write of a stock row is
+    inventory_lock creating missing rows at quantity 0 (they hold nothing)."""
+    functions = sql_functions((APPS / "inventory" / "sql" / "stock.sql").read_text())
+    writers = {
+        name: sorted(set(WRITE.findall(body)) & set(OWNER)) for name, body in functions.items()
+    }
+    assert {name: tables for name, tables in writers.items() if tables} == {
+        "inventory_lock": ["stores_inventory"],
+        "inventory_change": ["inventory_stockmovement", "stores_inventory"],
+    }
+    assert re.search(r"WITH changed AS \(\s*UPDATE stores_inventory", functions["inventory_change"])
+    assert re.search(r"SELECT p_store, w\.id, 0, now\(\)", functions["inventory_lock"])

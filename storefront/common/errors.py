@@ -72,7 +72,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = error_body("invalid", "The request is invalid.", fields)
     else:
         detail = getattr(exc, "detail", str(exc))
-        response.data = error_body(_first_code(detail), str(detail))
+        # An exception may name what it is about in `fields` (e.g. the stock a 409 lacked).
+        response.data = error_body(_first_code(detail), str(detail), getattr(exc, "fields", None))
     return response
 
 

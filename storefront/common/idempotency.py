@@ -43,6 +43,15 @@ KEY_PARAMETER = OpenApiParameter(
 )
 KEY_REUSED_EXAMPLE = error_example("Idempotency-Key reused", "conflict", KEY_REUSED)
 
+
+class KeyReused(ConflictError):
+    default_detail = KEY_REUSED
+
+
+class KeyExpired(ConflictError):
+    default_detail = KEY_EXPIRED
+
+
 T = TypeVar("T")
 
 _CLAIM = (
@@ -108,9 +117,9 @@ def idempotent(
             return Idempotent(result, replayed=False)
     earlier = IdempotentRequest.objects.filter(owner_id=owner_id, key=key).first()
     if earlier is None:  # past its TTL, purged since the claim above found it
-        raise ConflictError(KEY_EXPIRED)
+        raise KeyExpired
     if earlier.fingerprint != printed:
-        raise ConflictError(KEY_REUSED)
+        raise KeyReused
     return Idempotent(load(earlier.result), replayed=True)
 
 

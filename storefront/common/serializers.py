@@ -16,6 +16,17 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no strings, booleans or floats, which IntegerField would coerce."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
     """What `serializer_class(data=data)` holds as `validated_data` after `is_valid()`; raises

@@ -6,6 +6,7 @@ again, and `installed_definitions_differ` (used by the tests) tells whether the 
 what the file says.
 """
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,16 @@ def column_field(model: type[Model], name: str) -> tuple[Field, str]:
     if not isinstance(field, Field) or field.column is None:
         raise ValueError(f"{model.__name__}.{name} has no column in {model._meta.db_table}")
     return field, field.column
+
+
+def copy_rows(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> None:
+    """Writes the rows (values of `fields`, in order) into the model's table by COPY: several
+    times faster than INSERT, for bulk loads. Joins the caller's transaction."""
+    columns = ", ".join(column_field(model, name)[1] for name in fields)
+    copy_sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def function_definitions(names: list[str]) -> dict[str, str]:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from storefront.catalog.models import Product
@@ -40,3 +41,105 @@ class Inventory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}/{self.product_id}: {self.quantity}"
+
+
+class StockReason(models.TextChoices):
+    """Why stock moved: by an order, its cancel, staff (restock to count), the admin, a seed."""
+
+    ORDER = "order"
+    CANCEL = "cancel"
+    RESTOCK = "restock"
+    CORRECTION = "correction"
+    DAMAGE = "damage"
+    RETURN = "return"
+    COUNT = "count"
+    ADMIN = "admin"
+    INITIAL = "initial"
+
+
+class StockMovement(models.Model):
+    """One change of a stock row: the ledger. Written only by inventory's SQL functions
+    (sql/stock.sql), in the transaction that changes the row, so that for every (store,
+    product) the deltas add up to the row's quantity (docs/inventory.md); never updated."""
+
+    Reason = StockReason
+
+    # No foreign key constraints: a movement's store and product are those of its stock row,
+    # which has them (inventory_change writes movements only for existing rows), and their
+    # checks cost every order and ~0.45 s per 10,000-line bulk. Django still cascades, like the
+    # stock row: a row's history goes with it, so the ledger still adds up. No single-column
+    # indexes either: the row index below serves the store, and every index costs each order;
+    # deleting a product or a user (rare: products are archived) scans the ledger.
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.CASCADE,
+        related_name="stock_movements",
+        db_index=False,
+        db_constraint=False,
+    )
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.CASCADE,
+        related_name="stock_movements",
+        db_index=False,
+        db_constraint=False,
+    )
+    delta = models.IntegerField()
+    quantity_after = models.IntegerField()
+    reason = models.CharField(max_length=10, choices=StockReason.choices)
+    # The order that took (`order`) or gave back (`cancel`) the units. By id only, as the
+    # outbox does: orders depends on inventory, never the reverse.
+    order_id = models.BigIntegerField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity_after__gte=0), name="stockmovement_quantity_after_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=StockReason.values),
+                name="stockmovement_reason_valid",
+            ),
+        ]
+        indexes = [
+            # A row's movements newest first. Ids, not times: they are drawn under the row
+            # lock, so for one row they follow the order of its changes.
+            models.Index(fields=["store", "product", "-id"], name="stockmovement_row_newest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}/{self.product_id}: {self.delta:+d} ({self.reason})"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` of a staff stock write (storefront.common.idempotency), with the
+    write's result, stored in the write's transaction: a retry returns that result."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inventory_keys"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    # Null only inside the writing transaction: the key is claimed first, so that a concurrent
+    # retry waits on it (unique index) instead of writing again.
+    result = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="inventory_key_owner_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

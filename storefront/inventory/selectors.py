@@ -1,7 +1,9 @@
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import QuerySet
 
-from storefront.inventory.models import Inventory
+from storefront.inventory.models import Inventory, StockMovement
 
 
 def inventory_list(*, store_id: int) -> QuerySet[Inventory]:
@@ -39,3 +41,57 @@ def store_quantities(*, store_id: int, product_ids: list[int]) -> dict[int, int]
     if not rows:
         return None
     return {product_id: quantity for product_id, quantity in rows if product_id is not None}
+
+
+def movement_list(*, store_id: int, product_id: int) -> QuerySet[StockMovement]:
+    """The ledger of one stock row, newest first: by id, which follows the row's changes
+    (ids are drawn under the row lock), read off stockmovement_row_newest_idx."""
+    return StockMovement.objects.filter(store_id=store_id, product_id=product_id).order_by("-id")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A (store, product) whose ledger does not add up to its stock row."""
+
+    store_id: int
+    product_id: int
+    quantity: int  # the row's (0 when there is none)
+    ledger_total: int  # the sum of its movements' deltas
+    last_quantity_after: int | None  # what its newest movement left (None: no movement)
+
+
+# One pass over each table: the row's quantity against the sum of its movements and against
+# the quantity its newest movement left. A full join, so a row without movements and
+# movements without a row both show. %(store)s and %(products)s narrow it (NULL: all).
+LEDGER_DRIFT_SQL = """
+    WITH stock AS (
+        SELECT store_id, product_id, quantity FROM stores_inventory
+        WHERE (%(store)s::bigint IS NULL OR store_id = %(store)s)
+          AND (%(products)s::bigint[] IS NULL OR product_id = ANY (%(products)s))
+    ), ledger AS (
+        SELECT store_id, product_id, sum(delta) AS total,
+               (array_agg(quantity_after ORDER BY id DESC))[1] AS last_after
+        FROM inventory_stockmovement
+        WHERE (%(store)s::bigint IS NULL OR store_id = %(store)s)
+          AND (%(products)s::bigint[] IS NULL OR product_id = ANY (%(products)s))
+        GROUP BY store_id, product_id
+    )
+    SELECT coalesce(i.store_id, m.store_id), coalesce(i.product_id, m.product_id),
+           coalesce(i.quantity, 0), coalesce(m.total, 0), m.last_after
+    FROM stock i
+    FULL JOIN ledger m ON m.store_id = i.store_id AND m.product_id = i.product_id
+    WHERE coalesce(i.quantity, 0) <> coalesce(m.total, 0)
+       OR coalesce(i.quantity, 0) <> coalesce(m.last_after, 0)
+    ORDER BY 1, 2
+"""
+
+
+def ledger_drift(
+    *, store_id: int | None = None, product_ids: list[int] | None = None
+) -> list[Drift]:
+    """Every (store, product) whose stock differs from what its movements add up to (or from
+    what the newest one left), of one store and some products if given: empty when the
+    ledger's invariant holds. One set-based query."""
+    with connection.cursor() as cursor:
+        cursor.execute(LEDGER_DRIFT_SQL, {"store": store_id, "products": product_ids})
+        return [Drift(*row) for row in cursor.fetchall()]

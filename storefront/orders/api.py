@@ -21,7 +21,7 @@ from storefront.common.idempotency import (
     idempotency_key,
 )
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
-from storefront.common.serializers import rendered, validated
+from storefront.common.serializers import MAX_ID, StrictIntegerField, rendered, validated
 from storefront.orders.models import Order
 from storefront.orders.selectors import (
     order_detail,
@@ -31,8 +31,6 @@ from storefront.orders.selectors import (
 )
 from storefront.orders.services import OrderLine, OrderNotFound, order_cancel, order_place
 from storefront.stores.selectors import store_exists, store_is_managed_by
-
-MAX_ID = 2**63 - 1  # bigint primary keys; anything larger could never match a row
 
 _INVALID = "The request is invalid."
 _ERRORS = {
@@ -116,15 +114,6 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 
 def order_example(name: str, **changes: object) -> OpenApiExample:
     return OpenApiExample(name, value={**_ORDER, **changes}, response_only=True)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer: no strings, booleans or floats, which IntegerField would coerce."""
-
-    def to_internal_value(self, data: object) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 @extend_schema_serializer(component_name="OrderItem")

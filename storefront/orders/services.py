@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from storefront.common.errors import ConflictError
-from storefront.common.idempotency import KEY_EXPIRED, KEY_REUSED, fingerprint, keys_purge
+from storefront.common.idempotency import KeyExpired, KeyReused, fingerprint, keys_purge
 from storefront.inventory.services import stock_return
 from storefront.notifications.services import order_emails_dispatch
 from storefront.orders.models import IdempotencyKey, Order
@@ -168,6 +168,8 @@ def order_cancel(*, order_id: int, cancelled_by: AbstractUser | AnonymousUser) -
         stock_return(
             store_id=order.store_id,
             quantities=dict(order.items.values_list("product_id", "quantity")),
+            order_id=order.pk,
+            user_id=cancelled_by.pk,
         )
         order.status = Order.Status.CANCELLED
         order.cancelled_at = timezone.now()
@@ -222,9 +224,9 @@ def _replay(key: str, fingerprint: str, *, owner_id: int | None) -> OrderDetail:
     placed it."""
     earlier = IdempotencyKey.objects.filter(owner_id=owner_id, key=key).first()
     if earlier is None or earlier.order_id is None:  # past its TTL, purged meanwhile
-        raise ConflictError(KEY_EXPIRED)
+        raise KeyExpired
     if earlier.fingerprint != fingerprint:
-        raise ConflictError(KEY_REUSED)
+        raise KeyReused
     order = order_detail(order_id=earlier.order_id)
     assert order is not None  # the key's order is deleted with it, never before
     return order

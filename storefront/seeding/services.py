@@ -11,7 +11,7 @@ the search tables their triggers fill take ~8 minutes rather than hours of row-b
 
 import itertools
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,12 +23,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
-from django.db.models import Model
 from rest_framework.authtoken.models import Token
 
 from storefront.catalog.models import Category, Product
-from storefront.common.sql import column_field
-from storefront.inventory.models import Inventory
+from storefront.common.sql import copy_rows
+from storefront.inventory.models import Inventory, StockMovement
+from storefront.inventory.services import stock_load
 from storefront.seeding.drafts import ProductDraft
 from storefront.seeding.realistic import RealisticCatalog
 from storefront.stores.models import Store
@@ -202,31 +202,22 @@ def _batches(rows: Iterator[tuple], size: int) -> Iterator[Sequence[tuple]]:
         yield batch
 
 
-def _bulk_insert(model: type[Model], fields: Sequence[str], rows: Iterable[tuple]) -> None:
-    """COPY: several times faster than INSERT."""
-    columns = ", ".join(column_field(model, name)[1] for name in fields)
-    copy_sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _load(
-    model: type[Model],
-    fields: Sequence[str],
+    write: Callable[[Sequence[tuple]], object],
     rows: Iterator[tuple],
     *,
     batch_size: int,
     progress: Progress,
 ) -> int:
-    """COPYs the rows in batches, and refreshes the planner's statistics of the loaded tables
-    each time the rows loaded have doubled. Without them (autovacuum may be off, and it never
-    sees an open transaction's rows) the planner takes the growing search tables for any
-    size and, at ~800,000 realistic products, chose to scan all of it, comparing each row with
-    the batch's 20,000 ids, in every batch's trigger: minutes per batch instead of seconds."""
+    """Writes the rows in batches (write() COPYs each), and refreshes the planner's statistics
+    of the loaded tables each time the rows loaded have doubled. Without them (autovacuum may
+    be off, and it never sees an open transaction's rows) the planner takes the growing
+    search tables for any size and, at ~800,000 realistic products, chose to scan all of
+    it, comparing each row with the batch's 20,000 ids, in every batch's trigger: minutes per
+    batch instead of seconds."""
     loaded = analyzed_at = 0
     for batch in _batches(rows, batch_size):
-        _bulk_insert(model, fields, batch)
+        write(batch)
         progress(len(batch))
         loaded += len(batch)
         if loaded >= 2 * analyzed_at:
@@ -244,23 +235,28 @@ def _insert_products(
 ) -> None:
     fields = ["title", "description", "price", "category", "created_at", "updated_at"]
     rows = _product_rows(products=products, category_ids=category_ids)
-    _load(Product, fields, rows, batch_size=plan.batch_size, progress=progress)
+    _load(
+        lambda batch: copy_rows(Product, fields, batch),
+        rows,
+        batch_size=plan.batch_size,
+        progress=progress,
+    )
 
 
 def _inventory_rows(
     *, plan: SeedPlan, rng: random.Random, store_ids: list[int], product_ids: list[int]
-) -> Iterator[tuple[int, int, int, datetime]]:
+) -> Iterator[tuple[int, int, int]]:
     flagship, *others = store_ids
     # The flagship store carries the first products, all in stock, so that documented
     # examples such as {"store": 1, "items": [{"product_id": 589, ...}]} always confirm.
     for product_id in product_ids[: plan.flagship_rows]:
-        yield flagship, product_id, rng.randint(20, 200), BASE_TIME
+        yield flagship, product_id, rng.randint(20, 200)
     per_store = min(plan.inventory_per_store, len(product_ids))
     for store_id in others:
         for product_id in rng.sample(product_ids, per_store):
             # One row in ten is sold out, so in_stock filters have something to drop.
             quantity = 0 if rng.random() < 0.1 else rng.randint(1, 200)
-            yield store_id, product_id, quantity, BASE_TIME
+            yield store_id, product_id, quantity
 
 
 def _insert_inventory(
@@ -271,15 +267,22 @@ def _insert_inventory(
     product_ids: list[int],
     progress: Progress,
 ) -> int:
-    fields = ["store", "product", "quantity", "updated_at"]
     rows = _inventory_rows(plan=plan, rng=rng, store_ids=store_ids, product_ids=product_ids)
-    return _load(Inventory, fields, rows, batch_size=plan.batch_size, progress=progress)
+    # Stock goes in through inventory, which writes each row's `initial` movement with it.
+    return _load(
+        lambda batch: stock_load(rows=batch, at=BASE_TIME),
+        rows,
+        batch_size=plan.batch_size,
+        progress=progress,
+    )
 
 
 def _bulk_loaded_tables() -> list[str]:
-    """The tables a seed fills: products and stock by COPY, the search app's by their triggers."""
+    """The tables a seed fills: products, stock and its movements by COPY, the search app's by
+    their triggers."""
     search_tables = [model._meta.db_table for model in apps.get_app_config("search").get_models()]
-    return [Product._meta.db_table, Inventory._meta.db_table, *search_tables]
+    stock_tables = [Inventory._meta.db_table, StockMovement._meta.db_table]
+    return [Product._meta.db_table, *stock_tables, *search_tables]
 
 
 @contextmanager

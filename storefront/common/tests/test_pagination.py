@@ -36,6 +36,9 @@ def listings(catalog_factory):
     staff: every listing has pages."""
     store = catalog_factory.store()
     catalog_factory.store()
+    counted = catalog_factory.product("Counted item")
+    for index in range(3):
+        catalog_factory.stock(store, counted, index)  # a movement more each time
     staff = get_user_model().objects.create_user("listing-clerk")
     store.staff.add(staff)
     for index in range(3):
@@ -44,7 +47,7 @@ def listings(catalog_factory):
         Order.objects.create(store=store, status=Order.Status.CONFIRMED, placed_by=staff)
     client = APIClient()
     client.force_authenticate(staff)
-    return client, [path.format(store_id=store.pk) for path in CURSOR_PAGED]
+    return client, [path.format(store_id=store.pk, product_id=counted.pk) for path in CURSOR_PAGED]
 
 
 def b64(text: str) -> str:
@@ -57,6 +60,7 @@ def test_the_listings_are_found():
         "/orders/",
         "/stores/",
         "/stores/{store_id}/inventory/",
+        "/stores/{store_id}/inventory/{product_id}/movements/",
         "/stores/{store_id}/orders/",
     ]
 

@@ -131,6 +131,10 @@ def test_security_is_stated_as_the_api_works(client):
         "GET /orders/{order_id}/": token,
         "POST /orders/{order_id}/cancel/": token,
         "GET /stores/{store_id}/orders/": token,
+        "POST /stores/{store_id}/inventory/adjustments/": token,
+        "PUT /stores/{store_id}/inventory/{product_id}/": token,
+        "POST /stores/{store_id}/inventory/bulk/": token,
+        "GET /stores/{store_id}/inventory/{product_id}/movements/": token,
     }
     schemes = client.get("/api/schema/?format=json").json()["components"]["securitySchemes"]
     assert set(schemes) == {"tokenAuth"}

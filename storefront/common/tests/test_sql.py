@@ -8,7 +8,18 @@ from storefront.common.sql import installed_definitions_differ, sql_file
 pytestmark = pytest.mark.django_db
 
 SQL_FILES = [
-    ("inventory", "stock.sql", ["inventory_lock", "inventory_take", "inventory_return"]),
+    (
+        "inventory",
+        "stock.sql",
+        [
+            "inventory_lock",
+            "inventory_change",
+            "inventory_adjust",
+            "inventory_set",
+            "inventory_take",
+            "inventory_return",
+        ],
+    ),
     ("notifications", "outbox.sql", ["notifications_order_email_enqueue"]),
     ("orders", "orders_place.sql", ["orders_place"]),
     (

@@ -21,11 +21,11 @@ def quantities(store) -> dict[int, int]:
     return dict(Inventory.objects.filter(store=store).values_list("product_id", "quantity"))
 
 
-def take(store, lines: dict[int, int]) -> list[tuple[int, int, int]]:
+def take(store, lines: dict[int, int], order_id: int = 1) -> list[tuple[int, int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT * FROM inventory_take(%s, %s::bigint[], %s::integer[], %s)",
-            [store.pk, list(lines), list(lines.values()), timezone.now()],
+            "SELECT * FROM inventory_take(%s, %s::bigint[], %s::integer[], %s, NULL, %s)",
+            [store.pk, list(lines), list(lines.values()), order_id, timezone.now()],
         )
         return cursor.fetchall()
 
@@ -48,7 +48,9 @@ def test_take_takes_nothing_when_one_line_is_short(shelf):
 @pytest.mark.django_db
 def test_return_adds_to_the_rows_and_recreates_a_deleted_one(shelf):
     store, laptop, mouse, cable = shelf
-    stock_return(store_id=store.pk, quantities={laptop.pk: 2, cable.pk: 3})
+    stock_return(
+        store_id=store.pk, quantities={laptop.pk: 2, cable.pk: 3}, order_id=1, user_id=None
+    )
     assert quantities(store) == {laptop.pk: 7, mouse.pk: 10, cable.pk: 3}
     assert Inventory.objects.get(store=store, product=cable).product_title_key == "cable"
 
@@ -59,7 +61,7 @@ def test_set_sets_or_creates_the_row(shelf):
     stock_set(store_id=store.pk, product_id=laptop.pk, quantity=42)
     created = stock_set(store_id=store.pk, product_id=cable.pk, quantity=1)
     assert quantities(store) == {laptop.pk: 42, mouse.pk: 10, cable.pk: 1}
-    assert created.pk == Inventory.objects.get(store=store, product=cable).pk
+    assert (created.movement.delta, created.movement.quantity_after) == (1, 1)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,10 +1,9 @@
-"""orders_place refuses archived products as it refuses unknown ones (sql/orders_place.sql),
-and a customer's orders are listed newest first from an index of their own."""
+"""A customer's orders are listed newest first from an index of their own. (orders_place's
+refusal of archived products is installed by 0008, with the ledger.)"""
 
 from django.conf import settings
 from django.db import migrations, models
 
-from storefront.common.sql import run_sql_file
 
 
 class Migration(migrations.Migration):
@@ -20,6 +19,4 @@ class Migration(migrations.Migration):
             model_name='order',
             index=models.Index(condition=models.Q(('placed_by__isnull', False)), fields=['placed_by', '-created_at', '-id'], name='order_customer_newest_idx'),
         ),
-        # Irreversible: the file holds only the current function, which needs archived_at.
-        run_sql_file("orders", "orders_place.sql", reverse_sql=None),
     ]

@@ -12,7 +12,8 @@
 --                     (archived ones included: they can no longer be ordered)
 --   replayed          the buyer's p_key was claimed by an order that committed before:
 --                     order_id is it
---   CONFIRMED         stock taken, order, items and outbox row written
+--   CONFIRMED         stock taken (with its ledger movements), order, items and outbox row
+--                     written
 --   REJECTED          no stock taken; order and items written with their shortfalls
 -- `available` is what the store had of each line when it was locked (NULL when not placed).
 -- PostgreSQL plans the body once per connection (force_generic_plan): with custom plans it
@@ -81,8 +82,9 @@ BEGIN
         END IF;
     END IF;
 
+    -- The take writes the ledger's movements under the order's id and buyer.
     SELECT array_agg(t.available) INTO v_available
-    FROM inventory_take(p_store, p_products, p_quantities, p_now) AS t;
+    FROM inventory_take(p_store, p_products, p_quantities, v_order, p_placed_by, p_now) AS t;
     v_confirmed := NOT EXISTS (
         SELECT 1 FROM unnest(p_quantities, v_available) AS x (wanted, had)
         WHERE x.had < x.wanted

@@ -52,7 +52,9 @@ LANGUAGE sql AS $$
            p.price, p.category_id, p.created_at
     FROM catalog_product p
     CROSS JOIN LATERAL (SELECT search_normalize(p.title) AS title_key) t
-    WHERE p.id = ANY(product_ids) AND p.archived_at IS NULL;  -- archived: out of search
+    WHERE p.id = ANY(product_ids) AND p.archived_at IS NULL  -- archived: out of search
+    -- in id order, whatever the plan: counting extrapolates from the table's physical order
+    ORDER BY p.id;
     INSERT INTO search_word (word)
     SELECT DISTINCT word
     FROM search_document d

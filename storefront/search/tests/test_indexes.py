@@ -60,12 +60,6 @@ def test_words_are_matched_on_the_words_index_by_a_bitmap(no_seqscan):
     assert """Index Cond: (words @@ '''PRO'':* & ''MOU'':*'::tsquery)""" in text
 
 
-def test_a_tier_of_words_in_the_title_is_found_on_the_title_trigram_index(no_seqscan):
-    where = sql_value("(search_ranked_tiers(search_words(%s), %s))[3]", ["lamp smart", "true"])
-    text = plan(f"SELECT d.product_id FROM search_document d WHERE {where}")
-    assert "search_document_title_trgm_idx" in text
-
-
 def test_the_first_tier_is_a_range_of_the_title_index_in_title_order(no_seqscan):
     sql = (
         f"SELECT d.product_id FROM search_document d WHERE {condition('pro')}"

@@ -134,6 +134,9 @@ def test_dev_accounts_are_created_then_repaired_on_every_run(capsys):
         "  store 1 staff  store1-manager / store1-dev-password\n"
         f"API token of store1-manager: {token}\n"
         f'  curl -H "Authorization: Token {token}" http://127.0.0.1:8123/stores/1/orders/\n'
+        f'  curl -H "Authorization: Token {token}" -H "Content-Type: application/json" '
+        """-d '{"product_id": 589, "delta": 25, "reason": "restock"}' """
+        "http://127.0.0.1:8123/stores/1/inventory/adjustments/\n"
     )
 
     admin.is_superuser = False

@@ -110,4 +110,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _orders_example(token: str, base_url: str) -> str:
-        return f'  curl -H "Authorization: Token {token}" {base_url}/stores/1/orders/'
+        """Two staff calls to try: store 1's orders, and a restock of product 589 there."""
+        restock = '{"product_id": 589, "delta": 25, "reason": "restock"}'
+        return (
+            f'  curl -H "Authorization: Token {token}" {base_url}/stores/1/orders/\n'
+            f'  curl -H "Authorization: Token {token}" -H "Content-Type: application/json" '
+            f"-d '{restock}' {base_url}/stores/1/inventory/adjustments/"
+        )
