@@ -47,7 +47,7 @@ class OrderNotFound(NotFound):
 
 
 class _PlacedRow(NamedTuple):
-    """A row of orders_place (see sql/orders_place.sql)."""
+    """A row of orders_place (see sql/orders_place.sql), read by column name."""
 
     outcome: str
     order_id: int
@@ -56,6 +56,8 @@ class _PlacedRow(NamedTuple):
     price: Decimal
     quantity: int
     available: int
+    shortfall: int
+    total_amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,8 @@ def order_place(
                 "fingerprint": fingerprint,
             },
         )
-        rows = [_PlacedRow(*row) for row in cursor.fetchall()]
+        columns = [column.name for column in cursor.description]
+        rows = [_PlacedRow(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
     # No row at all: the key's order was replayed, but the key was purged before we read it.
     outcome = rows[0].outcome if rows else "replayed"
     if outcome == "unknown_store":
@@ -133,7 +136,7 @@ def order_place(
             title=row.title,
             quantity=row.quantity,
             unit_price=row.price,
-            shortfall=0 if confirmed else max(row.quantity - row.available, 0),
+            shortfall=row.shortfall,
         )
         for row in rows
     ]
@@ -144,7 +147,7 @@ def order_place(
         email=email,
         placed_by_id=placed_by_id,
         lines=lines,
-        total_amount=sum((line.line_total for line in lines), Decimal("0.00")),
+        total_amount=rows[0].total_amount,
         created_at=now,
         cancelled_at=None,
     )

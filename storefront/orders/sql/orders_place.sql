@@ -15,7 +15,9 @@
 --   CONFIRMED         stock taken (with its ledger movements), order, items and outbox row
 --                     written
 --   REJECTED          no stock taken; order and items written with their shortfalls
--- `available` is what the store had of each line when it was locked (NULL when not placed).
+-- `available` is what the store had of each line when it was locked (NULL when not placed);
+-- `shortfall` and `total_amount` are the line's and the order's as stored (NULL when not
+-- placed): the outcome is computed here only.
 -- PostgreSQL plans the body once per connection (force_generic_plan): with custom plans it
 -- planned every order again (about half of its CPU per order).
 CREATE OR REPLACE FUNCTION orders_place(
@@ -34,7 +36,9 @@ CREATE OR REPLACE FUNCTION orders_place(
     title text,
     price numeric,
     quantity integer,
-    available integer
+    available integer,
+    shortfall integer,
+    total_amount numeric
 )
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
@@ -44,6 +48,8 @@ DECLARE
     v_titles text[];
     v_prices numeric[];
     v_available integer[];
+    v_shortfalls integer[];
+    v_total numeric;
     v_order bigint;
     v_confirmed boolean;
 BEGIN
@@ -59,7 +65,8 @@ BEGIN
     LEFT JOIN catalog_product p ON p.id = w.id AND p.archived_at IS NULL;
     IF array_position(v_prices, NULL) IS NOT NULL THEN
         RETURN QUERY
-        SELECT 'unknown_products'::text, NULL::bigint, w.*, NULL::integer
+        SELECT 'unknown_products'::text, NULL::bigint, w.*, NULL::integer, NULL::integer,
+               NULL::numeric
         FROM unnest(p_products, v_titles, v_prices, p_quantities) AS w;
         RETURN;
     END IF;
@@ -75,7 +82,7 @@ BEGIN
         IF NOT FOUND THEN
             RETURN QUERY
             SELECT 'replayed'::text, k.order_id, NULL::bigint, NULL::text, NULL::numeric,
-                   NULL::integer, NULL::integer
+                   NULL::integer, NULL::integer, NULL::integer, NULL::numeric
             FROM orders_idempotencykey k
             WHERE k.key = p_key AND k.owner_id IS NOT DISTINCT FROM p_placed_by;
             RETURN;
@@ -90,24 +97,31 @@ BEGIN
         WHERE x.had < x.wanted
     );
 
+    SELECT array_agg(CASE WHEN v_confirmed THEN 0 ELSE GREATEST(w.quantity - w.available, 0) END
+                     ORDER BY w.position),
+           sum(w.quantity * w.price)
+    INTO v_shortfalls, v_total
+    FROM unnest(p_quantities, v_prices, v_available) WITH ORDINALITY
+        AS w (quantity, price, available, position);
+
     INSERT INTO orders_order
         (id, store_id, status, email, placed_by_id, created_at, total_items, total_amount)
     SELECT v_order, p_store, CASE WHEN v_confirmed THEN 'CONFIRMED' ELSE 'REJECTED' END,
-           p_email, p_placed_by, p_now, sum(w.quantity), sum(w.quantity * w.price)
-    FROM unnest(p_quantities, v_prices) AS w (quantity, price);
+           p_email, p_placed_by, p_now, sum(w.quantity), v_total
+    FROM unnest(p_quantities) AS w (quantity);
 
     INSERT INTO orders_orderitem (order_id, product_id, quantity, unit_price, shortfall)
-    SELECT v_order, w.product_id, w.quantity, w.price,
-           CASE WHEN v_confirmed THEN 0 ELSE GREATEST(w.quantity - w.available, 0) END
-    FROM unnest(p_products, p_quantities, v_prices, v_available)
-        AS w (product_id, quantity, price, available);
+    SELECT v_order, w.product_id, w.quantity, w.price, w.shortfall
+    FROM unnest(p_products, p_quantities, v_prices, v_shortfalls)
+        AS w (product_id, quantity, price, shortfall);
 
     IF v_confirmed THEN
         PERFORM notifications_order_email_enqueue(v_order, p_now);
     END IF;
 
     RETURN QUERY
-    SELECT (CASE WHEN v_confirmed THEN 'CONFIRMED' ELSE 'REJECTED' END)::text, v_order, w.*
-    FROM unnest(p_products, v_titles, v_prices, p_quantities, v_available) AS w;
+    SELECT (CASE WHEN v_confirmed THEN 'CONFIRMED' ELSE 'REJECTED' END)::text, v_order, w.*,
+           v_total
+    FROM unnest(p_products, v_titles, v_prices, p_quantities, v_available, v_shortfalls) AS w;
 END
 $$;
