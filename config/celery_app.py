@@ -27,8 +27,4 @@ app.conf.beat_schedule = {
         "task": "storefront.common.tasks.purge_idempotent_requests",
         "schedule": 3600.0,
     },
-    "purge-stock-idempotency-keys": {
-        "task": "storefront.inventory.tasks.purge_stock_write_keys",
-        "schedule": 3600.0,
-    },
 }

@@ -94,15 +94,16 @@ def idempotent(
     dump: Callable[[T], Any],
     load: Callable[[Any], T],
 ) -> Idempotent[T]:
-    """Runs `write()` in a new durable transaction, once per (owner, key).
+    """Runs `write()` once per (owner, key), in a new durable transaction with the key's claim
+    (without a key, in the caller's transaction if there is one).
 
     `operation` names the write and `request` is its input: with them the key's first use is
     recognised. `dump(result)` is what the key keeps (JSON, not None: typically the id of what
     was written) and `load(kept)` rebuilds the answer for a retry. Without a key, `write()` just
     runs in its transaction. ConflictError (409) when the key was used for another request.
     """
-    if key is None:
-        with transaction.atomic(durable=True):
+    if key is None:  # the caller's transaction (an admin form's) or its own
+        with transaction.atomic():
             return Idempotent(write(), replayed=False)
     printed = fingerprint({"operation": operation, "request": request})
     with transaction.atomic(durable=True):

@@ -120,26 +120,3 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.store_id}/{self.product_id}: {self.delta:+d} ({self.reason})"
-
-
-class IdempotencyKey(models.Model):
-    """An `Idempotency-Key` of a staff stock write (storefront.common.idempotency), with the
-    write's result, stored in the write's transaction: a retry returns that result."""
-
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inventory_keys"
-    )
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    # Null only inside the writing transaction: the key is claimed first, so that a concurrent
-    # retry waits on it (unique index) instead of writing again.
-    result = models.JSONField(null=True)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["owner", "key"], name="inventory_key_owner_key_uniq"),
-        ]
-
-    def __str__(self) -> str:
-        return self.key

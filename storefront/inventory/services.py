@@ -12,11 +12,11 @@ while PostgreSQL works; everything else comes through the functions below.
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 
@@ -25,7 +25,7 @@ from storefront.common import idempotency
 from storefront.common.errors import ConflictError
 from storefront.common.serializers import MAX_ID
 from storefront.common.sql import copy_rows
-from storefront.inventory.models import IdempotencyKey, Inventory, StockMovement, StockReason
+from storefront.inventory.models import Inventory, StockMovement, StockReason
 from storefront.stores.selectors import store_exists
 
 
@@ -202,13 +202,6 @@ def stock_load(*, rows: Iterable[tuple[int, int, int]], at: datetime) -> None:
     )
 
 
-def stock_keys_purge(*, older_than: timedelta | None = None) -> int:
-    """Deletes the stock writes' Idempotency-Keys older than `older_than`
-    (IDEMPOTENCY_KEY_TTL_HOURS by default); returns how many. A retry after this long writes
-    again."""
-    return idempotency.keys_purge(IdempotencyKey, older_than=older_than)
-
-
 def _single_write(
     *,
     mode: BulkMode,
@@ -251,42 +244,20 @@ def _keyed(
     request: dict[str, Any],
     write: Callable[[], dict[str, Any]],
 ) -> tuple[dict[str, Any], bool]:
-    """Runs write() in a transaction (the caller's, as in the admin, or its own), at most once
-    per Idempotency-Key: the key is claimed first (a concurrent retry waits on it, then
-    replays), and stores write()'s result with it. A refused write rolls back and keeps no key,
-    so it can be retried."""
-    with transaction.atomic():
-        if key is None:
-            return write(), False
-        owner_id = user.pk if user is not None else None
-        assert owner_id is not None  # staff writes are authenticated
-        fingerprint = idempotency.fingerprint({**request, "user": owner_id})
-        earlier = _claim(owner_id=owner_id, key=key, fingerprint=fingerprint)
-        if earlier is not None:
-            if earlier.fingerprint != fingerprint:
-                raise idempotency.KeyReused
-            # Set in the transaction that claimed the key, which has committed.
-            return cast(dict[str, Any], earlier.result), True
-        result = write()
-        IdempotencyKey.objects.filter(owner_id=owner_id, key=key).update(result=result)
-    return result, False
-
-
-def _claim(*, owner_id: int, key: str, fingerprint: str) -> IdempotencyKey | None:
-    """Claims the owner's key for this transaction, or returns the committed claim of an earlier
-    request (waiting for one in progress to end: the unique index)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO inventory_idempotencykey (owner_id, key, fingerprint, created_at) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (owner_id, key) DO NOTHING RETURNING id",
-            [owner_id, key, fingerprint, timezone.now()],
-        )
-        if cursor.fetchone() is not None:
-            return None
-    earlier = IdempotencyKey.objects.filter(owner_id=owner_id, key=key).first()
-    if earlier is None:  # purged since the insert saw it
-        raise idempotency.KeyExpired
-    return earlier
+    """Runs write() at most once per Idempotency-Key (storefront.common.idempotency: the key is
+    claimed first, a concurrent retry waits on it, then replays the stored result); without a
+    key, in the caller's transaction (the admin's) or its own. A refused write rolls back and
+    keeps no key, so it can be retried."""
+    done = idempotency.idempotent(
+        key=key,
+        owner_id=user.pk if user is not None else None,
+        operation=f"stock:{request['write']}",
+        request=request,
+        write=write,
+        dump=lambda result: result,
+        load=lambda kept: cast(dict[str, Any], kept),
+    )
+    return done.result, done.replayed
 
 
 def _apply(

@@ -9,7 +9,8 @@ from django.db import connection
 from rest_framework.exceptions import ValidationError
 
 from storefront.common import idempotency
-from storefront.inventory.models import IdempotencyKey, Inventory, StockMovement, StockReason
+from storefront.common.models import IdempotentRequest
+from storefront.inventory.models import Inventory, StockMovement, StockReason
 from storefront.inventory.selectors import ledger_drift
 from storefront.inventory.services import (
     BulkMode,
@@ -205,7 +206,10 @@ def test_an_idempotency_key_replays_the_first_write(shelf):
 
     assert (again.replayed, again.movement.pk) == (True, first.movement.pk)
     assert quantity(store, laptop) == 8
-    assert IdempotencyKey.objects.get().result == {"movements": [first.movement.pk], "changed": 1}
+    assert IdempotentRequest.objects.get().result == {
+        "movements": [first.movement.pk],
+        "changed": 1,
+    }
 
 
 def test_a_refused_write_keeps_no_key_so_it_can_be_retried(shelf):
@@ -213,7 +217,7 @@ def test_a_refused_write_keeps_no_key_so_it_can_be_retried(shelf):
     write = {"store_id": store.pk, "product_id": laptop.pk, "reason": "damage", "user": clerk}
     with pytest.raises(InsufficientStock):
         stock_adjust(**write, delta=-6, idempotency_key="k")
-    assert not IdempotencyKey.objects.exists()
+    assert not IdempotentRequest.objects.exists()
     assert stock_adjust(**write, delta=-5, idempotency_key="k").movement.quantity_after == 0
 
 
@@ -252,27 +256,22 @@ def test_the_ledger_opens_with_one_initial_movement_per_seeded_row(db):
     assert ledger_drift() == []
 
 
-def test_old_keys_are_purged_hourly_and_a_retry_then_writes_again(shelf):
+def test_old_keys_are_purged_and_a_retry_then_writes_again(shelf):
     from datetime import timedelta
 
-    from config.celery_app import app
-    from storefront.inventory.services import stock_keys_purge
-    from storefront.inventory.tasks import purge_stock_write_keys
+    from storefront.common.tasks import purge_idempotent_requests
 
     store, laptop, _, _, clerk = shelf
     write = {"store_id": store.pk, "product_id": laptop.pk, "reason": StockReason.RESTOCK}
     stock_adjust(**write, delta=1, user=clerk, idempotency_key="old")
-    IdempotencyKey.objects.update(
-        created_at=IdempotencyKey.objects.get().created_at - timedelta(days=2)
+    IdempotentRequest.objects.update(
+        created_at=IdempotentRequest.objects.get().created_at - timedelta(days=2)
     )
     stock_adjust(**write, delta=1, user=clerk, idempotency_key="recent")
 
-    assert purge_stock_write_keys() == 1
-    assert stock_keys_purge(older_than=timedelta(hours=1)) == 0
+    assert purge_idempotent_requests() == 1
     assert not stock_adjust(**write, delta=1, user=clerk, idempotency_key="old").replayed
     assert quantity(store, laptop) == 8
-    entry = app.conf.beat_schedule["purge-stock-idempotency-keys"]
-    assert (entry["task"], entry["schedule"]) == (purge_stock_write_keys.name, 3600.0)
 
 
 @pytest.mark.parametrize("query", ["", "abc", "589", "PO-1"])
