@@ -8,8 +8,14 @@ from storefront.stores.models import Store
 class Inventory(models.Model):
     """A store's stock of one product. Changed only through storefront.inventory.services."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="inventory")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="inventory")
+    # No single-column indexes: inventory_store_product_uniq and inventory_product_store_idx
+    # start with each column, and every index is written again by each change of `quantity`.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="inventory", db_index=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="inventory", db_index=False
+    )
     # Kept non-negative by locking (services); the CHECK is only the last line of defence.
     quantity = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
