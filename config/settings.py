@@ -131,33 +131,39 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database -------------------------------------------------------------------------------
-DATABASE_URL = env_required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/storefront")
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
+def database_config(url: str) -> dict:
+    """Django's settings for one PostgreSQL server that `url` names (the primary or a replica)."""
+    config = dj_database_url.parse(
+        url,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         # Off: the check is a `SELECT 1` round trip before every request's first query. A
         # connection the server dropped then fails one request with the 503 JSON of
         # common.middleware, and Django discards it (tests/test_fault_postgres.py).
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
-}
-# Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
-# persistent connection (Django's default client-side binding never prepares): the cached
-# search hit's live-stock query is then planned once per connection, not once per request.
-# Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
-# No parallel workers per query: a request's queries are short LIMIT walks that stop after a
-# page, and on a 2-core server already busy with concurrent requests a Gather's worker start-up
-# is pure cost (a search tier: 57 ms with 2 workers, 14 ms without; docs/search.md).
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
-)
-if env_bool("DB_SERVER_SIDE_BINDING", True):
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5),
+    options = config.setdefault("OPTIONS", {})
+    # No parallel workers per query: a request's queries are short LIMIT walks that stop after
+    # a page, and on a 2-core server already busy with concurrent requests a Gather's worker
+    # start-up is pure cost (a search tier: 57 ms with 2 workers, 14 ms without;
+    # docs/search.md).
+    options["options"] = (
+        f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
     )
+    # Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
+    # persistent connection (Django's default client-side binding never prepares): the cached
+    # search hit's live-stock query is then planned once per connection, not once per request.
+    # Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        options.update(
+            server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5)
+        )
+    return config
+
+
+DATABASE_URL = env_required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/storefront")
+DATABASES = {"default": database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (search results, rate limits) -----------------------------------------------------
