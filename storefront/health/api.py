@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from storefront.common.replicas import replica_states
 from storefront.health.checks import CHECKS
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,17 @@ class ReadinessView(APIView):
     @extend_schema(
         responses={
             200: inline_serializer(
-                "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()}
+                "Readiness",
+                {
+                    "status": serializers.CharField(),
+                    "checks": serializers.DictField(),
+                    "replicas": serializers.DictField(
+                        required=False,
+                        help_text="With DATABASE_REPLICA_URLS: each replica's state (`ok`, "
+                        "`lagging: 7.2 s`, `down: OperationalError`); a replica not `ok` is "
+                        "skipped by reads and does not make the service unready.",
+                    ),
+                },
             ),
             503: inline_serializer(
                 "ReadinessDown",
@@ -75,6 +86,15 @@ class ReadinessView(APIView):
         },
         tags=["health"],
         examples=[
+            OpenApiExample(
+                "Ready, one replica down",
+                value={
+                    "status": "ok",
+                    "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+                    "replicas": {"replica_1": "ok", "replica_2": "down: OperationalError"},
+                },
+                status_codes=["200"],
+            ),
             OpenApiExample(
                 "Ready",
                 value={"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}},
@@ -100,7 +120,8 @@ class ReadinessView(APIView):
                 logger.warning("readiness check failed", extra={"check": name, "error": str(exc)})
                 results[name] = f"down: {exc.__class__.__name__}"
         ready = all(value == "ok" for value in results.values())
-        return Response(
-            {"status": "ok" if ready else "unavailable", "checks": results},
-            status=200 if ready else 503,
-        )
+        body: dict[str, object] = {"status": "ok" if ready else "unavailable", "checks": results}
+        if replicas := replica_states():
+            # Reported, never failing readiness: reads go to the primary meanwhile.
+            body["replicas"] = replicas
+        return Response(body, status=200 if ready else 503)

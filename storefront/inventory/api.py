@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 from storefront.common import idempotency
 from storefront.common.errors import error_example, error_response
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
+from storefront.common.replicas import lag_tolerant
 from storefront.common.serializers import MAX_ID, StrictIntegerField, rendered, validated
 from storefront.inventory.models import Inventory, StockMovement, StockReason
-from storefront.inventory.selectors import inventory_list, movement_list
+from storefront.inventory.selectors import inventory_list, movement_list, with_live_quantities
 from storefront.inventory.services import (
     BULK_MAX_LINES,
     DELTA_SIGNS,
@@ -78,10 +79,13 @@ class StoreInventoryListApi(generics.ListAPIView):
             )
         ],
     )
+    @lag_tolerant
     def get(self, request: Request, store_id: int) -> Response:
         if not store_exists(store_id=store_id):
             raise NotFound(f"Store {store_id} does not exist.")
-        return self.list(request)
+        rows = self.paginate_queryset(self.get_queryset()) or []
+        rows = with_live_quantities(store_id=store_id, rows=rows)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
 _STAFF_ERRORS = {

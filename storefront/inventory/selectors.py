@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 
 from storefront.inventory.models import Inventory, StockMovement
@@ -41,6 +41,19 @@ def store_quantities(*, store_id: int, product_ids: list[int]) -> dict[int, int]
     if not rows:
         return None
     return {product_id: quantity for product_id, quantity in rows if product_id is not None}
+
+
+def with_live_quantities(*, store_id: int, rows: list[Inventory]) -> list[Inventory]:
+    """`rows` with each quantity as the primary has it now: stock figures are exact at commit
+    wherever a page was read (rows read on a replica may be behind; on the primary they are
+    live already)."""
+    from_replica = [row for row in rows if row._state.db != DEFAULT_DB_ALIAS]
+    if from_replica:
+        ids = [row.product_id for row in from_replica]
+        live = store_quantities(store_id=store_id, product_ids=ids) or {}
+        for row in from_replica:
+            row.quantity = live.get(row.product_id, 0)
+    return rows
 
 
 def movement_list(*, store_id: int, product_id: int) -> QuerySet[StockMovement]:

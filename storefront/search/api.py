@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from storefront.catalog.selectors import category_get_by_reference
 from storefront.common.errors import error_response
 from storefront.common.ratelimit import RateLimitedApi, Verdict
+from storefront.common.replicas import lag_tolerant
 from storefront.search.selectors import COUNT_EXACT_UP_TO, FACETS, ORDERINGS, SearchQuery
 from storefront.search.services import search_page, suggestions
 from storefront.search.throttling import SuggestRateThrottle
@@ -288,6 +289,7 @@ class ProductSearchApi(APIView):
             ),
         ],
     )
+    @lag_tolerant
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)
@@ -380,6 +382,7 @@ class ProductSuggestApi(RateLimitedApi):
             ),
         ],
     )
+    @lag_tolerant
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=strict_query_params(request))
         params.is_valid(raise_exception=True)

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from django.db import connection
 
+from storefront.common.replicas import read_connection
+
 Ordering = Literal["relevance", "title", "price", "-price", "newest"]
 ORDERINGS: tuple[Ordering, ...] = ("relevance", "title", "price", "-price", "newest")
 Facet = Literal["category", "price"]
@@ -69,8 +71,11 @@ class ResultRows:
 
 
 def search_matches(query: SearchQuery) -> SearchMatches:
-    """Runs the search in one round trip: the page's ids, count, flags and facets."""
-    with connection.cursor() as cursor:
+    """Runs the search in one round trip: the page's ids, count, flags and facets.
+
+    On a replica, unless stock decides which products match: `in_stock` reads the primary."""
+    database = connection if query.in_stock else read_connection()
+    with database.cursor() as cursor:
         cursor.execute(
             "SELECT * FROM search_products(%s::text, %s::numeric, %s::numeric, %s::bigint,"
             " %s::bigint, %s, %s::text, %s, %s, %s, %s, %s)",
@@ -103,15 +108,15 @@ def search_matches(query: SearchQuery) -> SearchMatches:
 
 def suggestion_ids(q: str) -> tuple[int, list[int]]:
     """The catalog version and the ids whose titles are suggested for `q`, in order."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute("SELECT * FROM search_suggest(%s, %s)", [q, SUGGESTION_LIMIT])
         version, ids = cursor.fetchone()
     return version, list(ids)
 
 
 def result_rows(*, ids: list[int], store_id: int | None) -> ResultRows:
-    """The rows shown for `ids`, with `store_quantity` when a store is given, read live along
-    with the catalog version and whether the store exists: one round trip."""
+    """The rows shown for `ids`, with `store_quantity` when a store is given, read live on the
+    primary along with the catalog version and whether the store exists: one round trip."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM search_rows(%s::bigint[], %s::bigint)", [ids, store_id])
         found = cursor.fetchall()

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from storefront.common.errors import error_example, error_response
 from storefront.common.pagination import KEYSET_PAGING_ERROR, KeysetPagination
+from storefront.common.replicas import lag_tolerant
 from storefront.common.serializers import rendered
 from storefront.stores.models import Store
 from storefront.stores.selectors import store_get, store_list
@@ -40,6 +41,7 @@ class StoreListApi(generics.ListAPIView):
         responses={200: StoreOutputSerializer(many=True), 400: KEYSET_PAGING_ERROR},
         examples=[OpenApiExample("A store", value=_STORE, response_only=True)],
     )
+    @lag_tolerant
     def get(self, request: Request) -> Response:
         return self.list(request)
 
@@ -58,6 +60,7 @@ class StoreDetailApi(APIView):
         },
         examples=[OpenApiExample("A store", value=_STORE, response_only=True)],
     )
+    @lag_tolerant
     def get(self, request: Request, store_id: int) -> Response:
         store = store_get(store_id=store_id)
         if store is None:
