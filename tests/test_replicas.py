@@ -80,9 +80,9 @@ def replication(seeded_template, workdir) -> Iterator[Replication]:
     try:
         primary.init().start()
         database = Database(primary.url(), "storefront").create()
+        source = seeded_template.database.url
         dump = subprocess.run(
-            [str(primary.bin / "pg_dump"), "--format=custom", "--no-owner"]
-            + ["--dbname", seeded_template.database.url],
+            [str(primary.bin / "pg_dump"), "--format=custom", "--no-owner", "--dbname", source],
             check=True,
             capture_output=True,
         ).stdout
