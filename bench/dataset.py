@@ -112,7 +112,8 @@ def cache_warm(*, url: str) -> None:
     reads the files: one run's uncached search found it cold, waited on the disk with the CPU
     idle, and measured 4.5 instead of ~50 searches/s."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        if not conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")  # a standby has its own's
         conn.execute(
             "SELECT pg_prewarm(oid::regclass, 'read') FROM pg_class "
             "WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'i', 'm')"

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dataset, typesense_server, workloads  # noqa: E402
 from bench.loadgen import LoadResult, ensure_wrk, run_wrk  # noqa: E402
+from bench.replica import replicated  # noqa: E402
 from bench.report import print_table, versus_rows, write_chart  # noqa: E402
 from bench.stack import CpuSampler, Stack, StackConfig, processes_named  # noqa: E402
 
@@ -79,6 +80,8 @@ QUICK = Profile(
     realistic_products=20_000,
     versus_queries=(150, 400),
 )
+# `replica`: alternating rounds of each mode (primary alone, standby taking the reads).
+REPLICA_ROUNDS = 2
 # A side-by-side run stops at its last query or after this long, whichever comes first.
 VERSUS_RUN_LIMIT_S = 60
 
@@ -93,6 +96,7 @@ class Bench:
     token: str = ""
     results: list[dict] = field(default_factory=list)
     monitor: psycopg.Connection | None = None  # finds the database backends to account for
+    replica_monitor: psycopg.Connection | None = None  # ... on the standby (`replica`)
     typesense: typesense_server.TypesenseServer | None = None  # its CPU counts while it runs
 
     @property
@@ -105,18 +109,27 @@ class Bench:
         if self.monitor is None:
             self.monitor = psycopg.connect(self.db_url, autocommit=True)
         pids["postgres"] = dataset.bench_pids(self.monitor)
+        if self.replica_monitor is not None:
+            pids["replica"] = dataset.bench_pids(self.replica_monitor)
         pids["redis"] = processes_named("redis-server")
         if self.typesense is not None:
             pids["typesense"] = self.typesense.pids()
         return pids
 
     def record(self, result: dict) -> dict:
+        # CPU per request of each server: 1000 / ms is what one core of it serves per second.
+        result["cpu_ms_per_request"] = {
+            group: round(1000 * result["cpu_s"][group] / max(result["requests"], 1), 3)
+            for group in ("gunicorn", "postgres", "replica")
+            if result["cpu_s"].get(group)
+        }
         self.results.append(result)
-        load = result["latency_ms"]
+        load, per_request = result["latency_ms"], result["cpu_ms_per_request"]
         print(
             f"  {result['name']:<22} {result['throughput_rps']:>9.1f} req/s  p50 {load['p50']:.1f}"
             f" ms  p99 {load['p99']:.1f} ms  errors {result['errors']}"
-            f"  loadgen CPU {result['loadgen_cpu_pct_of_one_core']}%",
+            f"  loadgen CPU {result['loadgen_cpu_pct_of_one_core']}%  CPU ms/request "
+            + ", ".join(f"{group} {ms}" for group, ms in per_request.items()),
             flush=True,
         )
         return result
@@ -129,8 +142,10 @@ class Bench:
             load: LoadResult = run()
         cpu = {
             group: round(sampler.seconds().get(group, 0.0), 2)
-            for group in ("gunicorn", "celery", "postgres", "redis", "typesense", "machine")
-        }
+            for group in (
+                "gunicorn", "celery", "postgres", "replica", "redis", "typesense", "machine",
+            )
+        }  # fmt: skip
         cpu["loadgen"] = round(load.loadgen_cpu_s, 2)
         # Everything else that ran meanwhile: other users of this machine (and of Redis).
         cpu["other"] = round(
@@ -569,6 +584,54 @@ class Bench:
                     f"{len(searches)} different searches",
                 )  # fmt: skip
 
+    def replica(self) -> None:
+        """Uncached search and the inventory listing on a primary of the bench's own, with a
+        local streaming standby taking the catalog reads, in alternating rounds next to the same
+        load on the primary alone. One machine: the standby's CPU is the web servers' too, so
+        the point is what leaves the primary (its CPU per request), not the throughput."""
+        print("replica", flush=True)
+        searches = workloads.uncached_search(count=20_000, stores=self.profile.size.stores)
+        listing = workloads.listing_page(f"/stores/{LISTING_STORE}/inventory/", None)
+        loads = (("search-uncached", searches, self.args.uncached_connections),
+                 ("inventory-first", listing, self.args.listing_connections))  # fmt: skip
+        slices: dict[str, list[dict]] = {}
+        main_stack, main_env = self.stack, self.env
+        main_stack.stop()
+        try:
+            with replicated(self.db_url, WORK / "replica") as servers:
+                for _ in range(REPLICA_ROUNDS):
+                    for mode, replicas in (("primary", ""), ("replica", servers.standby_url)):
+                        self._restart(DATABASE_URL=servers.primary_url,
+                                      DATABASE_REPLICA_URLS=replicas)  # fmt: skip
+                        if replicas:
+                            self.replica_monitor = psycopg.connect(replicas, autocommit=True)
+                        for name, lines, connections in loads:
+                            slices.setdefault(f"{name}-{mode}", []).append(self.load(
+                                f"{name}-{mode}", lines, connections=connections,
+                                duration=self.profile.duration_s / REPLICA_ROUNDS,
+                                group="replica", floor="floor-django",
+                                description=f"{name} with {'a' if replicas else 'no'} replica",
+                            ))  # fmt: skip
+                        self._close_monitors()
+                        self.stack.stop()
+        finally:
+            self._close_monitors()
+            self.stack, self.env = main_stack, main_env
+            main_stack.start(email_backend=FAST_EMAIL)
+        for runs in slices.values():
+            self.record(merged(runs))
+
+    def _restart(self, **env: str) -> None:
+        self.env = {**self.env, **env}
+        self.stack = Stack(dataclasses.replace(self.stack.config, env=self.env))
+        self.stack.start(email_backend=FAST_EMAIL)
+
+    def _close_monitors(self) -> None:
+        for monitor in (self.monitor, self.replica_monitor):
+            if monitor is not None:
+                monitor.close()
+        self.monitor = self.replica_monitor = None
+
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)
         self.stack.stop()
@@ -779,7 +842,13 @@ def parse_args() -> argparse.Namespace:
         "--only",
         default="",
         help="comma list of: floors,search,uncached_search,listings,orders,slow_email,"
-        "bulk_sync,versus",
+        "bulk_sync,versus,replica",
+    )
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="only the replica scenario: search and listing with reads on a local standby, "
+        "next to the same load without (same as --only replica)",
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"), help="path without suffix")
     parser.add_argument(
@@ -882,6 +951,8 @@ def main() -> None:
     env = bench_env(database=profile.database, redis_url=args.redis_url)
     extra_env = dict(item.split("=", 1) for item in args.env)
     env.update(extra_env)
+    if args.replica:
+        args.only = "replica"
     selected = [s for s in args.only.split(",") if s] or [
         "floors", "search", "listings", "orders", "slow_email", "bulk_sync", "versus",
     ]  # fmt: skip

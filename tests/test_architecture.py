@@ -131,3 +131,34 @@ def test_one_statement_changes_stock_quantities_and_it_writes_the_ledger():
     }
     assert re.search(r"WITH changed AS \(\s*UPDATE stores_inventory", functions["inventory_change"])
     assert re.search(r"SELECT p_store, w\.id, 0, now\(\)", functions["inventory_lock"])
+
+
+def lag_tolerant_handlers() -> dict[str, str]:
+    """`View.method` of every handler decorated with @lag_tolerant, by module."""
+    found = {}
+    for source in APPS.rglob("*.py"):
+        if "tests" in source.parts:
+            continue
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and any(
+                        isinstance(d, ast.Name) and d.id == "lag_tolerant"
+                        for d in item.decorator_list
+                    ):
+                        found[f"{node.name}.{item.name}"] = source.parent.name
+    return found
+
+
+def test_only_catalog_reads_may_run_on_a_replica():
+    """The replica rule (storefront/common/replicas.py, docs/scaling.md): GET handlers of the
+    catalog's reads only; orders, staff endpoints and every write stay on the primary."""
+    assert lag_tolerant_handlers() == {
+        "ProductSearchApi.get": "search",
+        "ProductSuggestApi.get": "search",
+        "StoreListApi.get": "stores",
+        "StoreDetailApi.get": "stores",
+        "StoreInventoryListApi.get": "inventory",
+        "ProductDetailApi.get": "catalog",
+        "CategoryListApi.get": "catalog",
+    }
