@@ -217,7 +217,7 @@ def servers(var_dir: Path) -> Iterator[dict[str, str]]:
 
 
 def port_is_free(port: int) -> bool:
-    # gunicorn's --reuse-port would share a port that another server holds the same way.
+    # gunicorn.conf.py's reuse_port would share a port that another server holds the same way.
     # SO_REUSEADDR as gunicorn: connections of a previous run in TIME_WAIT do not count.
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -287,6 +287,18 @@ def app_env(*, database_url: str, redis_url: str, workdir: Path, **extra: str) -
     return env
 
 
+def listening_pids(port: int) -> set[int]:
+    """The processes with a TCP socket listening on `port`."""
+    return {
+        connection.pid
+        for connection in psutil.net_connections("tcp")
+        if connection.status == psutil.CONN_LISTEN
+        and connection.pid is not None
+        and connection.laddr  # an address, not psutil's () for none
+        and connection.laddr.port == port
+    }
+
+
 class Gunicorn:
     """`gunicorn config.wsgi` with gunicorn.conf.py (as deployed) and N workers on a free port;
     base_url once started."""
@@ -325,13 +337,7 @@ class Gunicorn:
         with reuse_port each worker binds its own socket, so every listener on the port must be
         one of the workers our master booted."""
         booted = re.findall(r"Booting worker with pid: (\d+)", self.log.read_text())
-        listeners = {
-            connection.pid
-            for connection in psutil.net_connections("tcp")
-            if connection.status == psutil.CONN_LISTEN
-            and connection.laddr  # an address, not psutil's () for none
-            and connection.laddr.port == self.port
-        }
+        listeners = listening_pids(self.port)
         return bool(listeners) and listeners <= {int(pid) for pid in booted}
 
     def stop(self) -> None:
