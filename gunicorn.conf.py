@@ -1,9 +1,10 @@
 """The one gunicorn configuration, read from the working directory (the repository; /app in
 the image) by every command that starts gunicorn: the Dockerfile's, `make run`'s, the live
-tests' and the benchmarks'. They override only their address, and the tests and benchmarks their
-worker count (the bench also its threads or sync workers), on the command line; in production
-PORT and WEB_CONCURRENCY choose the port and the worker count, and GUNICORN_CMD_ARGS (gunicorn's
-own variable, read after this file) any other setting.
+tests' and the benchmarks'. On the command line they override only what they must: `make run`
+its address (localhost), the tests theirs, their worker count and a shorter graceful stop, the
+bench its address, the server shape it tries and its keep-alive. In production PORT and
+WEB_CONCURRENCY choose the port and the worker count, and GUNICORN_CMD_ARGS (gunicorn's own
+variable, applied after this file) any other setting.
 
 gthread workers overlap database waits, each thread with its own database connection. Long
 search URLs (percent-encoded unicode) need gunicorn's maximum request line, else gunicorn itself
