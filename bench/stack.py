@@ -64,9 +64,9 @@ class Stack:
             log=self.config.log_dir / "celery.log",
         )  # fmt: skip
         log_offset = self.gunicorn_log.stat().st_size if self.gunicorn_log.exists() else 0
-        # Production's gunicorn.conf.py. Keep-alive 30 s (gunicorn's default is 2), as every run
-        # before it was measured: connections that wrk parks once a budget is issued idle until
-        # the last response.
+        # Production's gunicorn.conf.py, with the keep-alive of every run measured here (30 s,
+        # gunicorn's default is 2): connections wrk parks once a budget is issued idle until the
+        # budget's last response.
         self.processes["gunicorn"] = _spawn(
             [
                 str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py",
