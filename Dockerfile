@@ -34,12 +34,5 @@ RUN SECRET_KEY=collectstatic-only DATABASE_URL=postgres://collectstatic-only/non
 USER storefront
 
 EXPOSE 8000
-# gthread workers overlap database waits; long search URLs (percent-encoded unicode) need the
-# maximum request line, else gunicorn itself answers an HTML 414. --reuse-port gives each worker
-# its own listening socket, among which the kernel spreads connections evenly: on one shared
-# socket a worker could accept every keep-alive connection of a burst while the other idled
-# (bench/README.md, "Connections spread over the workers"). gunicorn reads gunicorn.conf.py
-# from /app (the metrics' multiprocess mode).
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
-     "--worker-class", "gthread", "--threads", "8", "--limit-request-line", "8190", \
-     "--reuse-port"]
+# Every gunicorn setting (workers, threads, port; PORT and WEB_CONCURRENCY) is in gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "config.wsgi:application"]

@@ -1,7 +1,23 @@
-"""Read by gunicorn from its working directory (the repository; /app in the image), whichever
-command starts it: the Dockerfile, `make run`, the live tests and the benchmarks.
+"""The one gunicorn configuration, read from the working directory (the repository; /app in
+the image) by every command that starts gunicorn: the Dockerfile's, `make run`'s, the live
+tests' and the benchmarks'. On the command line they override only what they must: `make run`
+its address (localhost), the tests theirs, their worker count and a shorter graceful stop, the
+bench its address, the server shape it tries and its keep-alive. In production PORT and
+WEB_CONCURRENCY choose the port and the worker count, and GUNICORN_CMD_ARGS (gunicorn's own
+variable, applied after this file) any other setting.
 
-It names the address in gunicorn's "Listening at:" line, and turns on prometheus-client's
+gthread workers overlap database waits, each thread with its own database connection. Long
+search URLs (percent-encoded unicode) need gunicorn's maximum request line, else gunicorn itself
+answers an HTML 414. reuse_port gives each worker its own listening socket, among which the
+kernel spreads connections evenly: on one shared socket a worker could accept every keep-alive
+connection of a burst while the other idled (bench/README.md, "Connections spread over the
+workers").
+
+Each server's control socket (for `gunicornc`) is its own, named by its master's pid under
+STOREFRONT_VAR_DIR: gunicorn's default, ~/.gunicorn/gunicorn.ctl, is one for every gunicorn of a
+user, which the next server takes over and the first one's exit removes.
+
+It also names the address in gunicorn's "Listening at:" line, and turns on prometheus-client's
 multiprocess mode: every worker writes its metrics to files in
 PROMETHEUS_MULTIPROC_DIR and /metrics adds up all of them, so that a scrape answered by one
 worker counts the requests of every worker. The variable is set here, in the master, before any
@@ -16,6 +32,16 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = 8
+limit_request_line = 8190
+reuse_port = True
+control_socket = str(
+    Path(os.environ.get("STOREFRONT_VAR_DIR", "var")) / f"gunicorn-{os.getpid()}.ctl"
+)
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     metrics_dir, temporary = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]), False
@@ -33,9 +59,9 @@ def on_exit(server: object) -> None:
 
 
 class ListeningAddresses(logging.Filter):
-    """Fills in the addresses of gunicorn's "Listening at:" line. With --reuse-port (the
-    Dockerfile's and `make run`'s flags) each worker binds a socket of its own and the master
-    none, so gunicorn logs that line with an empty list: `Listening at:  (22843)`."""
+    """Fills in the addresses of gunicorn's "Listening at:" line. With reuse_port each worker
+    binds a socket of its own and the master none, so gunicorn logs that line with an empty
+    list: `Listening at:  (22843)`."""
 
     def __init__(self, addresses: str) -> None:
         super().__init__()

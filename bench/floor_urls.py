@@ -1,7 +1,7 @@
 """Bench-only URLconf: the application's routes plus the framework floor.
 
-Selected with ROOT_URLCONF=bench.floor_urls, so the floor view runs in the very same gunicorn
-workers, settings and middleware stack as the endpoints it is compared with.
+Selected by bench/settings.py, so the floor view runs in the very same gunicorn workers, settings
+and middleware stack as the endpoints it is compared with.
 """
 
 from django.http import HttpRequest, JsonResponse

@@ -378,7 +378,8 @@ class Bench:
 
     @property
     def server_threads(self) -> int:
-        return self.args.workers * self.args.threads
+        assert self.stack.shape is not None, "the stack is started"
+        return self.stack.shape.workers * self.stack.shape.threads
 
     def orders(self) -> None:
         products = dataset.hot_products(store_id=HOT_STORE, count=11)
@@ -786,18 +787,33 @@ def bench_env(*, database: str, redis_url: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}",
         REDIS_URL=redis_url,
-        CELERY_BROKER_URL=redis_url,
         CACHE_KEY_PREFIX="bench",
         SECRET_KEY="bench-only-not-secret",
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        ROOT_URLCONF="bench.floor_urls",
         SUGGEST_RATE_LIMIT="1000000000",
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         PYTHONPATH=str(ROOT),
         LOG_LEVEL="INFO",
     )
     return env
+
+
+def gunicorn_overrides(args: argparse.Namespace) -> tuple[str, ...]:
+    """The server shape asked for on the command line, over gunicorn.conf.py's."""
+    threads = 1 if args.worker_class == "sync" else args.threads
+    overrides = {
+        "--workers": args.workers,
+        "--worker-class": args.worker_class,
+        "--threads": threads,
+    }
+    return tuple(f"{flag}={value}" for flag, value in overrides.items() if value is not None)
+
+
+def server_shape(stack: Stack) -> str:
+    assert stack.shape is not None, "the stack was started"
+    shape = stack.shape
+    return f"{shape.workers} workers x {shape.threads} {shape.worker_class} threads"
 
 
 def parse_args() -> argparse.Namespace:
@@ -816,10 +832,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--realistic-products", type=int, help="its size (default: 1,000,000, --quick 20,000)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="gthread threads per worker")
     parser.add_argument(
-        "--worker-class", choices=["gthread", "sync"], default="gthread", help="sync: --threads 1"
+        "--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="threads per gthread worker (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--worker-class", choices=["gthread", "sync"], help="sync: one thread per worker"
     )
     parser.add_argument("--connections", type=int, default=32, help="for floor and cached paths")
     parser.add_argument("--uncached-connections", type=int, default=8)
@@ -969,17 +989,15 @@ def main() -> None:
     )  # fmt: skip
     stack = Stack(
         StackConfig(
-            port=args.port, workers=args.workers, threads=args.threads, env=env,
-            log_dir=RESULTS / "logs", worker_class=args.worker_class,
+            port=args.port, env=env, log_dir=RESULTS / "logs",
+            gunicorn_overrides=gunicorn_overrides(args),
         )
     )  # fmt: skip
     bench = Bench(args=args, profile=profile, env=env, stack=stack, wrk=wrk, token=token)
     try:
-        print(
-            f"starting gunicorn ({args.workers} {args.worker_class} workers x {args.threads} "
-            "threads) + celery"
-        )
+        print("starting gunicorn + celery")
         stack.start(email_backend=FAST_EMAIL)
+        print(f"gunicorn: {server_shape(stack)}")
         for step in selected:
             getattr(bench, step)()
     finally:
@@ -992,7 +1010,7 @@ def main() -> None:
         "machine": machine_info(),
         "dataset": vars(profile.size) | {"history_orders_store_1": profile.listing_orders},
         "server": {
-            "gunicorn": f"{args.workers} workers x {args.threads} {args.worker_class} threads",
+            "gunicorn": server_shape(stack),
             "celery": "1 worker, prefork concurrency 2, beat",
             "debug": False,
             "extra_env": extra_env,

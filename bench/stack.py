@@ -1,6 +1,8 @@
 """Starting and stopping the production-shaped stack, and accounting for its CPU time."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -19,25 +21,39 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 @dataclass(frozen=True)
 class StackConfig:
     port: int
-    workers: int
-    threads: int
     env: dict[str, str]
     log_dir: Path
-    worker_class: str = "gthread"  # or "sync": one request at a time per process, no threads
+    # gunicorn settings over gunicorn.conf.py's, e.g. ("--workers=4",): the server shape tried.
+    gunicorn_overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerShape:
+    """What the running gunicorn was configured with, as its master reports it."""
+
+    workers: int
+    threads: int
+    worker_class: str  # gunicorn's name: gthread, or sync (one request at a time per process)
 
 
 @dataclass
 class Stack:
     config: StackConfig
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    shape: ServerShape | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.config.port}"
 
+    @property
+    def gunicorn_log(self) -> Path:
+        return self.config.log_dir / "gunicorn.log"
+
     def start(self, *, email_backend: str) -> None:
         env = {**self.config.env, "EMAIL_BACKEND": email_backend}
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self.shape = None
         self.processes["celery"] = _spawn(
             [
                 str(VENV_BIN / "celery"), "-A", "config", "worker", "--beat",
@@ -47,20 +63,22 @@ class Stack:
             env=env,
             log=self.config.log_dir / "celery.log",
         )  # fmt: skip
+        log_offset = self.gunicorn_log.stat().st_size if self.gunicorn_log.exists() else 0
+        # Production's gunicorn.conf.py, with the keep-alive of every run measured here (30 s,
+        # gunicorn's default is 2): connections wrk parks once a budget is issued idle until the
+        # budget's last response.
         self.processes["gunicorn"] = _spawn(
             [
-                str(VENV_BIN / "gunicorn"), "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.config.port}",
-                "--workers", str(self.config.workers),
-                "--worker-class", self.config.worker_class, "--threads", str(self.config.threads),
-                "--backlog", "2048", "--keep-alive", "30", "--timeout", "60", "--reuse-port",
+                str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py",
+                "config.wsgi:application", "--bind", f"127.0.0.1:{self.config.port}",
+                "--keep-alive", "30", *self.config.gunicorn_overrides,
             ],
             env=env,
-            log=self.config.log_dir / "gunicorn.log",
+            log=self.gunicorn_log,
         )  # fmt: skip
-        self.wait_ready()
+        self.wait_ready(log_offset)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, log_offset: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         last_error = ""
         while time.monotonic() < deadline:
@@ -69,15 +87,33 @@ class Stack:
                     raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as response:
-                    if response.status == 200 and self._workers_booted():
+                    self.shape = self.shape or self._gunicorn_shape(log_offset)
+                    if response.status == 200 and self.shape and self._workers_booted():
                         return
             except (urllib.error.URLError, OSError) as exc:
                 last_error = str(exc)
             time.sleep(0.3)
         raise RuntimeError(f"stack not ready after {timeout:.0f}s: {last_error}")
 
+    def _gunicorn_shape(self, log_offset: int) -> ServerShape | None:
+        """Asked of the master through its control socket, named in its log, once it listens."""
+        with self.gunicorn_log.open("rb") as log:
+            log.seek(log_offset)
+            started = log.read().decode(errors="replace")
+        socket_path = re.search(r"Control socket listening at (\S+)", started)
+        worker_class = re.search(r"Using worker: (\S+)", started)
+        if socket_path is None or worker_class is None:
+            return None
+        shown = subprocess.run(
+            [str(VENV_BIN / "gunicornc"), "-s", socket_path[1], "-c", "show config", "-j"],
+            capture_output=True, text=True, check=True, timeout=10,
+        )  # fmt: skip
+        config = json.loads(shown.stdout)
+        return ServerShape(config["workers"], config["threads"], worker_class[1])
+
     def _workers_booted(self) -> bool:
-        return len(children(self.processes["gunicorn"].pid)) >= self.config.workers
+        assert self.shape is not None
+        return len(children(self.processes["gunicorn"].pid)) >= self.shape.workers
 
     def stop(self) -> None:
         for name in ("gunicorn", "celery"):

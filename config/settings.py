@@ -112,8 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The benchmark swaps in bench.floor_urls (the app plus a constant-JSON floor view).
-ROOT_URLCONF = os.environ.get("ROOT_URLCONF", "config.urls")
+ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

