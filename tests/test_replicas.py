@@ -8,7 +8,6 @@ is paused (replay), made to lag, and killed, and every request still answers, wi
 
 import json
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -22,7 +21,16 @@ import psycopg
 import pytest
 import requests
 
-from tests.live import Database, Gunicorn, PostgresCluster, RedisServer, app_env, wait_until
+from tests.conftest import SEED_ARGS
+from tests.live import (
+    Database,
+    Gunicorn,
+    PostgresCluster,
+    RedisServer,
+    app_env,
+    manage,
+    wait_until,
+)
 from tests.stock import assert_stock_accounted, products_in_store_1, set_stock
 
 pytestmark = pytest.mark.slow
@@ -69,7 +77,7 @@ def calls(stats: Counter, fragment: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def replication(seeded_template, workdir) -> Iterator[Replication]:
+def replication(workdir) -> Iterator[Replication]:
     # Its own directory: the servers' user must traverse it, and pytest's are private to root.
     home = Path(tempfile.mkdtemp(prefix="storefront-replica-"))
     home.chmod(0o755)
@@ -80,22 +88,13 @@ def replication(seeded_template, workdir) -> Iterator[Replication]:
     try:
         primary.init().start()
         database = Database(primary.url(), "storefront").create()
-        source = seeded_template.database.url
-        dump = subprocess.run(
-            [str(primary.bin / "pg_dump"), "--format=custom", "--no-owner", "--dbname", source],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(
-            [str(primary.bin / "pg_restore"), "--no-owner", "--dbname", database.url],
-            input=dump,
-            check=True,
-            capture_output=True,
-        )
+        redis.start()
+        seed_env = app_env(database_url=database.url, redis_url=redis.url(), workdir=workdir)
+        manage("migrate", "--no-input", env=seed_env)
+        manage("seed_data", *SEED_ARGS, "--no-progress", env=seed_env)
         with database.connect() as conn:
             conn.execute("CREATE EXTENSION pg_stat_statements")
         standby.base_backup_of(primary).start()
-        redis.start()
         for max_lag in ("60", "1"):
             env = app_env(
                 database_url=database.url,
