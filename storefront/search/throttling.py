@@ -13,8 +13,9 @@ from storefront.common.ratelimit import RateLimit, Verdict, rate_limit_hit_or_al
 
 
 class SuggestRateThrottle(BaseThrottle):
-    """Per user, or per client address (`client_address`) when anonymous. One instance per request: `verdict` is its
-    count's outcome, for the RateLimit headers (None when the counter failed)."""
+    """Per user, or per client address (`client_address`) when anonymous. One instance per
+    request: `verdict` is its count's outcome, for the RateLimit headers (None when the counter
+    failed)."""
 
     def __init__(self) -> None:
         self.verdict: Verdict | None = None

@@ -1,6 +1,8 @@
 """The client address every per-client limit counts: X-Forwarded-For only through the trusted
 proxies, read from the right, and never a client's own entry."""
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
@@ -16,7 +18,7 @@ def behind_proxies(settings):
 
 
 def address(peer: str, forwarded: str | None = None) -> str:
-    extra = {"REMOTE_ADDR": peer}
+    extra: dict[str, Any] = {"REMOTE_ADDR": peer}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return client_address(RequestFactory().get("/", **extra))
