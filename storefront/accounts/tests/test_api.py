@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from storefront.common.proxies import trusted_networks
 from storefront.common.ratelimit import RateLimit, rate_limit_hit, rate_limit_release_or_keep
 
 LOGIN = reverse("api-token")
@@ -71,6 +72,22 @@ def test_one_client_is_throttled_whatever_the_usernames(api_client, shopper, lim
     statuses = [login(api_client, "x", username=f"user{n}").status_code for n in range(7)]
     assert statuses == [400] * 6 + [429]
     assert login(api_client, "correct horse", ip="10.0.0.2").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
+    api_client, shopper, limits, settings
+):
+    settings.TRUSTED_PROXIES = trusted_networks("10.9.0.0/16")
+
+    def through_proxy(forwarded: str):
+        credentials = {"username": "shopper", "password": "correct horse"}
+        return api_client.post(
+            LOGIN, credentials, REMOTE_ADDR="10.9.0.1", HTTP_X_FORWARDED_FOR=forwarded
+        )
+
+    assert [through_proxy("198.51.100.1").status_code for _ in range(7)] == [200] * 6 + [429]
+    assert through_proxy("203.0.113.5, 198.51.100.1").status_code == 429  # a forged entry
+    assert through_proxy("198.51.100.2").status_code == 200
 
 
 def test_login_answers_carry_the_client_limit_headers(api_client, shopper, limits):

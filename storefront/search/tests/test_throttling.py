@@ -13,6 +13,8 @@ from django.urls import reverse
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from storefront.common.proxies import trusted_networks
+
 SUGGEST = reverse("search-suggest")
 
 
@@ -96,6 +98,24 @@ def test_anonymous_clients_are_limited_per_ip(api_client, db, small_limit):
     spoofed = suggest(api_client, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert spoofed.status_code == 429
     assert suggest(api_client, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_behind_a_trusted_proxy_anonymous_clients_are_limited_per_forwarded_address(
+    api_client, db, small_limit, settings
+):
+    settings.TRUSTED_PROXIES = trusted_networks("10.9.0.0/16")
+    proxy = {"REMOTE_ADDR": "10.9.0.1"}
+    for _ in range(3):
+        assert suggest(api_client, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 200
+    assert suggest(api_client, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    # The proxy appends the address it saw; what the client sent stays to the left, unread.
+    forged = suggest(api_client, **proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1")
+    assert forged.status_code == 429
+    assert suggest(api_client, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+    # Straight from an untrusted peer, the header is the client's own word: ignored.
+    for _ in range(3):
+        suggest(api_client, REMOTE_ADDR="198.51.100.3", HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert suggest(api_client, **proxy, HTTP_X_FORWARDED_FOR="198.51.100.4").status_code == 200
 
 
 def test_a_user_is_not_limited_by_their_ip(api_client, user, small_limit):
