@@ -42,9 +42,9 @@ def replicated(
         dataset.manage("migrate", "--no-input", env={**env, "DATABASE_URL": url})
         dataset.seed(size, env={**env, "DATABASE_URL": url})
         dataset.statistics_refresh(url=url)
+        dataset.cache_warm(url=url)  # creates pg_prewarm, which the standby then has too
         print("  taking a base backup for the standby", flush=True)
         standby.base_backup_of(primary).start()
-        dataset.cache_warm(url=url)
         dataset.cache_warm(url=standby.url(DATABASE))
         yield Replicated(primary_url=url, standby_url=standby.url(DATABASE))
     finally:
