@@ -77,10 +77,7 @@ def replica_aliases() -> list[str]:
 
 
 class ReplicaUnavailable(Exception):
-    def __init__(self, alias: str, reason: str) -> None:
-        super().__init__(f"{alias}: {reason}")
-        self.alias = alias
-        self.reason = reason
+    """A query on a replica failed for want of the server (not of the query)."""
 
 
 @dataclass
@@ -96,13 +93,22 @@ _rotation = itertools.count()
 
 
 def replica_check(alias: str) -> ReplicaState:
-    """Asks the replica how far behind it is, now, and records the answer for this process."""
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(LAG_SQL)
-            (lag,) = cursor.fetchone()
-    except (OperationalError, InterfaceError) as error:
-        return _record(alias, ReplicaState(False, f"down: {error.__class__.__name__}"))
+    """Asks the replica how far behind it is, now, and records the answer for this process.
+
+    A connection this thread kept may have died with a server since restarted: a failure on one
+    is tried again on a new connection before the replica counts as down."""
+    replica = connections[alias]
+    attempts = 2 if replica.connection is not None else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with replica.cursor() as cursor:
+                cursor.execute(LAG_SQL)
+                (lag,) = cursor.fetchone()
+            break
+        except (OperationalError, InterfaceError) as error:
+            replica.close()
+            if attempt == attempts:
+                return _record(alias, ReplicaState(False, f"down: {error.__class__.__name__}"))
     too_far = lag > settings.DATABASE_REPLICA_MAX_LAG_SECONDS
     detail = f"lagging: {lag:.1f} s" if too_far else "ok"
     return _record(alias, ReplicaState(not too_far, detail))
@@ -153,7 +159,7 @@ def _fail_as_unavailable(alias: str) -> Callable[..., Any]:
         try:
             return execute(sql, params, many, context)
         except (OperationalError, InterfaceError) as error:
-            raise ReplicaUnavailable(alias, error.__class__.__name__) from error
+            raise ReplicaUnavailable(alias) from error
 
     return wrapper
 
@@ -181,8 +187,11 @@ def lag_tolerant(handler: Callable[Concatenate[S, P], R]) -> Callable[Concatenat
             try:
                 with replica.execute_wrapper(_fail_as_unavailable(alias)):
                     return handler(view, *args, **kwargs)
-            except ReplicaUnavailable as error:
-                _record(alias, ReplicaState(False, f"down: {error.reason}"))
+            except ReplicaUnavailable:
+                # This request reads elsewhere; whether the replica is down, or this thread's
+                # connection was only left over from a server since restarted, a new one says.
+                replica.close()
+                replica_check(alias)
             finally:
                 _read_alias.reset(token)
         raise AssertionError("unreachable: the primary is always a candidate")
