@@ -24,6 +24,7 @@ class StackConfig:
     env: dict[str, str]
     log_dir: Path
     worker_class: str = "gthread"  # or "sync": one request at a time per process, no threads
+    celery: bool = True  # a Celery worker (with beat) beside gunicorn
 
 
 @dataclass
@@ -35,18 +36,24 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.config.port}"
 
+    @property
+    def application_name(self) -> str:
+        return f"bench-gunicorn-{self.config.port}"
+
     def start(self, *, email_backend: str) -> None:
         env = {**self.config.env, "EMAIL_BACKEND": email_backend}
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
-        self.processes["celery"] = _spawn(
-            [
-                str(VENV_BIN / "celery"), "-A", "config", "worker", "--beat",
-                "--loglevel=WARNING", "--concurrency=2", "--without-gossip", "--without-mingle",
-                "--schedule", str(self.config.log_dir / "celerybeat-schedule"),
-            ],
-            env=env,
-            log=self.config.log_dir / "celery.log",
-        )  # fmt: skip
+        if self.config.celery:
+            self.processes["celery"] = _spawn(
+                [
+                    str(VENV_BIN / "celery"), "-A", "config", "worker", "--beat",
+                    "--loglevel=WARNING", "--concurrency=2", "--without-gossip",
+                    "--without-mingle", "--schedule",
+                    str(self.config.log_dir / "celerybeat-schedule"),
+                ],
+                env=env,
+                log=self.config.log_dir / "celery.log",
+            )  # fmt: skip
         self.processes["gunicorn"] = _spawn(
             [
                 str(VENV_BIN / "gunicorn"), "config.wsgi:application",
@@ -55,7 +62,8 @@ class Stack:
                 "--worker-class", self.config.worker_class, "--threads", str(self.config.threads),
                 "--backlog", "2048", "--keep-alive", "30", "--timeout", "60", "--reuse-port",
             ],
-            env=env,
+            # Its database connections named after it in pg_stat_activity (libpq's PGAPPNAME).
+            env={**env, "PGAPPNAME": self.application_name},
             log=self.config.log_dir / "gunicorn.log",
         )  # fmt: skip
         self.wait_ready()
