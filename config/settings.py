@@ -168,14 +168,16 @@ def database_config(url: str) -> dict:
             server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5)
         )
     # Django's psycopg pool, one per process: at most DB_POOL_MAX_SIZE connections per gunicorn
-    # worker, whatever its thread count, lent for one request at a time. A request that waits
-    # longer than DB_POOL_TIMEOUT for one gets the 503 JSON (PoolTimeout is an
-    # OperationalError). Django refuses persistent connections beside a pool.
+    # worker, whatever its thread count, lent for one request at a time; opened as load needs
+    # them, closed down to DB_POOL_MIN_SIZE after 10 idle minutes (a Celery process running one
+    # task at a time keeps one). A request that waits longer than DB_POOL_TIMEOUT for one gets
+    # the 503 JSON (PoolTimeout is an OperationalError). Django refuses persistent connections
+    # beside a pool.
     pool_max_size = env_int("DB_POOL_MAX_SIZE", 0)
     if pool_max_size > 0:
         config["CONN_MAX_AGE"] = 0
         options["pool"] = {
-            "min_size": env_int("DB_POOL_MIN_SIZE", pool_max_size),
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1),
             "max_size": pool_max_size,
             "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "5")),
         }
