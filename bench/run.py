@@ -592,8 +592,9 @@ class Bench:
     def pool(self) -> None:
         """Persistent connections (the default, CONN_MAX_AGE) against Django's psycopg pool of
         each --pool-sizes size per worker: a stack per mode side by side (the pools' without
-        Celery), each workload run on them in turn, slice by slice, PAIRED_ROUNDS times; each
-        pool's ratio is the median of the rounds' ratios to the persistent slice next to it.
+        Celery), each workload run on them in turn, slice by slice, PAIRED_ROUNDS times (each
+        round starting with the next mode); each pool's ratio is the median of the rounds'
+        ratios to the persistent slice of its round.
         Each slice also counts the stack's connections in pg_stat_activity."""
         sizes = [int(size) for size in self.args.pool_sizes.split(",")]
         stacks = {"persistent": self.stack}
@@ -646,9 +647,12 @@ class Bench:
         chunk = len(lines) // (PAIRED_ROUNDS * len(stacks)) if workload == "uncached" else 0
         main_stack = self.stack
         try:
+            modes = list(stacks)
             for round_number in range(PAIRED_ROUNDS):
-                for number, (mode, stack) in enumerate(stacks.items()):
-                    self.stack = stack
+                # Each round starts with another mode: no mode always runs first or last.
+                shift = round_number % len(modes)
+                for number, mode in enumerate(modes[shift:] + modes[:shift]):
+                    self.stack = stack = stacks[mode]
                     start = (round_number * len(stacks) + number) * chunk
                     part = lines[start : start + chunk] if chunk else lines
                     with ConnectionCounter(self.db_url, stack.application_name) as counter:
