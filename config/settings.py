@@ -133,7 +133,7 @@ TEMPLATES = [
 
 
 # --- Database -------------------------------------------------------------------------------
-def database_config(url: str) -> dict:
+def database_config(url: str) -> dj_database_url.DBConfig:
     """Django's settings for one PostgreSQL server that `url` names (the primary or a replica)."""
     config = dj_database_url.parse(
         url,
@@ -157,8 +157,7 @@ def database_config(url: str) -> dict:
         # worker start-up is pure cost (a search tier: 57 ms with 2 workers, 14 ms without;
         # docs/search.md). Through a pooler, set it on the database or role instead.
         options["options"] = (
-            "-c max_parallel_workers_per_gather="
-            f"{env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
+            f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
         )
     # Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
     # persistent connection (Django's default client-side binding never prepares): the cached
