@@ -168,10 +168,10 @@ def database_config(url: str) -> dj_database_url.DBConfig:
         )
     # Django's psycopg pool, one per process: at most DB_POOL_MAX_SIZE connections per gunicorn
     # worker, whatever its thread count, lent for one request at a time; opened as load needs
-    # them, closed down to DB_POOL_MIN_SIZE after 10 idle minutes (a Celery process running one
-    # task at a time keeps one). A request that waits longer than DB_POOL_TIMEOUT for one gets
-    # the 503 JSON (PoolTimeout is an OperationalError). Django refuses persistent connections
-    # beside a pool.
+    # them, closed down to DB_POOL_MIN_SIZE after 10 idle minutes (a small default: Celery's
+    # fixup closes the pool around every task, so each task opens DB_POOL_MIN_SIZE). A request
+    # that waits longer than DB_POOL_TIMEOUT for one gets the 503 JSON (PoolTimeout is an
+    # OperationalError). Django refuses persistent connections beside a pool.
     pool_max_size = env_int("DB_POOL_MAX_SIZE", 0)
     if pool_max_size > 0:
         config["CONN_MAX_AGE"] = 0
