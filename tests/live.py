@@ -214,7 +214,11 @@ class PgBouncer:
             owner = Path(server).owner() if isinstance(server, str) else "nobody"
             args[1:1] = ["-u", owner]
         self.process = _spawn(args, env=dict(os.environ), log=self.dir / "pgbouncer.log")
-        wait_until(self._show_pools, timeout=STARTUP_TIMEOUT, what=f"pgbouncer on {self.port}")
+        try:
+            wait_until(self._show_pools, timeout=STARTUP_TIMEOUT, what=f"pgbouncer on {self.port}")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _write_config(self) -> Path:
