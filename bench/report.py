@@ -47,6 +47,8 @@ def print_table(report: dict) -> None:
             print(f"{s['name']} in the server (request log): {s['server_latency_ms']}")
         if "checks" in s:
             print(f"{s['name']}: {s['checks']}")
+        if "db_connections" in s:
+            print(f"{s['name']} PostgreSQL connections: {s['db_connections']}")
         if "latency_vs" in s:
             print(f"{s['name']} latency / {s['compare_latency_with']}: {s['latency_vs']}")
     if versus := versus_table(report):

@@ -136,7 +136,7 @@ class Bench:
 
     def measured(self, name: str, run, **info) -> dict:
         """One load's result, with the CPU of every process involved (not recorded)."""
-        log = RESULTS / "logs" / "gunicorn.log"
+        log = self.stack.config.log_dir / "gunicorn.log"
         log_offset = log.stat().st_size if log.exists() else 0
         with CpuSampler(self._watched_pids) as sampler:
             load: LoadResult = run()
@@ -653,6 +653,88 @@ class Bench:
         result["checks"]["emails_pending_at_end"] = after.get("PENDING", 0)
         self.record(result)
 
+    def pool(self) -> None:
+        """Persistent connections (the default, CONN_MAX_AGE) against Django's psycopg pool of
+        each --pool-sizes size per worker: a stack per mode side by side (the pools' without
+        Celery), each workload run on them in turn, slice by slice, PAIRED_ROUNDS times (each
+        round starting with the next mode); each pool's ratio is the median of the rounds'
+        ratios to the persistent slice of its round.
+        Each slice also counts the stack's connections in pg_stat_activity."""
+        sizes = [int(size) for size in self.args.pool_sizes.split(",")]
+        stacks = {"persistent": self.stack}
+        for offset, size in enumerate(sizes, start=1):
+            env = {**self.env, "DB_POOL_MAX_SIZE": str(size)}
+            stacks[f"pool{size}"] = Stack(
+                dataclasses.replace(
+                    self.stack.config, port=self.args.port + offset, env=env, celery=False,
+                    log_dir=RESULTS / "logs" / f"pool{size}",
+                )
+            )  # fmt: skip
+        stores = self.profile.size.stores
+        store_path = f"/stores/{LISTING_STORE}/inventory/"
+        marker = dataset.last_order_id()
+        workloads_by_name = {
+            # (lines, clients, statuses that count as success); uncached searches are split
+            # among the slices so that no stack sees a search another already cached.
+            "uncached": (workloads.uncached_search(count=30_000, stores=stores, seed=21),
+                         self.args.uncached_connections, {200}),
+            "cached": (workloads.hot_search(count=20, stores=stores), self.args.connections,
+                       {200}),
+            "listing": (workloads.listing_page(store_path), self.args.listing_connections, {200}),
+            "orders": (always_confirmed_orders(store_id=WARM_STORE, count=5_000),
+                       self.args.pool_buyers, {201}),
+        }  # fmt: skip
+        print(f"pool: persistent connections vs pools of {sizes} per worker", flush=True)
+        main_stack = self.stack
+        try:
+            for stack in stacks.values():
+                if stack is not main_stack:
+                    stack.start(email_backend=FAST_EMAIL)
+                self.stack = stack
+                self.warm([workloads.get(FLOOR_PATH)])
+                self.warm(workloads_by_name["cached"][0])
+                self.warm(workloads_by_name["orders"][0][:100])
+            for workload, (lines, clients, ok) in workloads_by_name.items():
+                self.pool_rounds(workload, lines, stacks, clients=clients, ok_statuses=ok)
+        finally:
+            self.stack = main_stack
+            for stack in stacks.values():
+                if stack is not main_stack:
+                    stack.stop()
+            dataset.emails_skip(after_order_id=marker)
+
+    def pool_rounds(
+        self, workload: str, lines: list, stacks: dict[str, Stack], *, clients: int, ok_statuses
+    ) -> None:  # fmt: skip
+        slice_s = max(2.0, self.profile.duration_s / PAIRED_ROUNDS)
+        runs: dict[str, list[dict]] = {mode: [] for mode in stacks}
+        chunk = len(lines) // (PAIRED_ROUNDS * len(stacks)) if workload == "uncached" else 0
+        main_stack = self.stack
+        try:
+            modes = list(stacks)
+            for round_number in range(PAIRED_ROUNDS):
+                # Each round starts with another mode: no mode always runs first or last.
+                shift = round_number % len(modes)
+                for number, mode in enumerate(modes[shift:] + modes[:shift]):
+                    self.stack = stack = stacks[mode]
+                    start = (round_number * len(stacks) + number) * chunk
+                    part = lines[start : start + chunk] if chunk else lines
+                    with ConnectionCounter(self.db_url, stack.application_name) as counter:
+                        result = self.load(
+                            f"{mode}-{workload}", part, connections=clients, duration=slice_s,
+                            group="pool", ok_statuses=ok_statuses,
+                        )  # fmt: skip
+                    result["db_connections"] = counter.summary()
+                    runs[mode].append(result)
+        finally:
+            self.stack = main_stack
+        baseline = runs.pop("persistent")
+        self.record(with_connections(merged(baseline), baseline))
+        for slices in runs.values():
+            result = with_paired_ratio(merged(slices), slices, baseline)
+            result["floor"] = f"persistent-{workload}"
+            self.record(with_connections(result, slices))
+
 
 def server_latency_ms(log: Path, offset: int) -> dict[str, float]:
     """Percentiles of `duration_ms` in the request log lines gunicorn wrote after `offset`: the
@@ -739,6 +821,58 @@ def with_paired_ratio(result: dict, runs: list[dict], floors: list[dict]) -> dic
         "ratios": [round(ratio, 3) for ratio in each],
     }
     result["ratio_to_floor"] = round(statistics.median(each), 3)
+    return result
+
+
+class ConnectionCounter:
+    """Counts, every 0.1 s while a load runs, the PostgreSQL connections of one stack's gunicorn
+    (its application_name) and how many of them are running a statement."""
+
+    def __init__(self, url: str, application_name: str) -> None:
+        self.url = url
+        self.application_name = application_name
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.1):
+                row = conn.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE state = 'active') "
+                    "FROM pg_stat_activity WHERE application_name = %s",
+                    (self.application_name,),
+                ).fetchone()
+                self.samples.append((row[0], row[1]) if row else (0, 0))
+
+    def __enter__(self) -> "ConnectionCounter":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict:
+        opened = [total for total, _ in self.samples] or [0]
+        active = [busy for _, busy in self.samples] or [0]
+        return {
+            "max": max(opened),
+            "mean": round(statistics.mean(opened), 1),
+            "max_active": max(active),
+            "mean_active": round(statistics.mean(active), 1),
+        }
+
+
+def with_connections(result: dict, slices: list[dict]) -> dict:
+    """`result` with its slices' connection counts: the highest maximum, the mean of means."""
+    counts = [s["db_connections"] for s in slices]
+    result["db_connections"] = {
+        "max": max(c["max"] for c in counts),
+        "mean": round(statistics.mean(c["mean"] for c in counts), 1),
+        "max_active": max(c["max_active"] for c in counts),
+        "mean_active": round(statistics.mean(c["mean_active"] for c in counts), 1),
+    }
     return result
 
 
@@ -845,6 +979,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--uncached-connections", type=int, default=8)
     parser.add_argument("--listing-connections", type=int, default=16)
     parser.add_argument("--buyers", type=int, default=500, help="concurrent buyers (hot SKU)")
+    parser.add_argument(
+        "--pool-sizes", default="8,4",
+        help="pool: DB_POOL_MAX_SIZE of each pooled stack, beside persistent connections "
+        "(their ports follow --port)",
+    )  # fmt: skip
+    parser.add_argument("--pool-buyers", type=int, default=64, help="pool: order clients")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     parser.add_argument(
         "--database", help="the bench database (default: storefront_bench, _quick with --quick)"
@@ -862,7 +1002,7 @@ def parse_args() -> argparse.Namespace:
         "--only",
         default="",
         help="comma list of: floors,search,uncached_search,listings,orders,slow_email,"
-        "bulk_sync,versus,replica",
+        "bulk_sync,versus,pool,replica",
     )
     parser.add_argument(
         "--replica",
@@ -974,7 +1114,7 @@ def main() -> None:
     if args.replica:
         args.only = "replica"
     selected = [s for s in args.only.split(",") if s] or [
-        "floors", "search", "listings", "orders", "slow_email", "bulk_sync", "versus",
+        "floors", "search", "listings", "orders", "slow_email", "bulk_sync", "pool", "versus",
     ]  # fmt: skip
     if "slow_email" in selected and "orders" not in selected:
         selected.insert(0, "orders")  # it replays the orders scenario's order lists

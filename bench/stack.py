@@ -25,6 +25,7 @@ class StackConfig:
     log_dir: Path
     # gunicorn settings over gunicorn.conf.py's, e.g. ("--workers=4",): the server shape tried.
     gunicorn_overrides: tuple[str, ...] = ()
+    celery: bool = True  # a Celery worker (with beat) beside gunicorn
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,25 @@ class Stack:
     def gunicorn_log(self) -> Path:
         return self.config.log_dir / "gunicorn.log"
 
+    @property
+    def application_name(self) -> str:
+        return f"bench-gunicorn-{self.config.port}"
+
     def start(self, *, email_backend: str) -> None:
         env = {**self.config.env, "EMAIL_BACKEND": email_backend}
         self.config.log_dir.mkdir(parents=True, exist_ok=True)
         self.shape = None
-        self.processes["celery"] = _spawn(
-            [
-                str(VENV_BIN / "celery"), "-A", "config", "worker", "--beat",
-                "--loglevel=WARNING", "--concurrency=2", "--without-gossip", "--without-mingle",
-                "--schedule", str(self.config.log_dir / "celerybeat-schedule"),
-            ],
-            env=env,
-            log=self.config.log_dir / "celery.log",
-        )  # fmt: skip
+        if self.config.celery:
+            self.processes["celery"] = _spawn(
+                [
+                    str(VENV_BIN / "celery"), "-A", "config", "worker", "--beat",
+                    "--loglevel=WARNING", "--concurrency=2", "--without-gossip",
+                    "--without-mingle", "--schedule",
+                    str(self.config.log_dir / "celerybeat-schedule"),
+                ],
+                env=env,
+                log=self.config.log_dir / "celery.log",
+            )  # fmt: skip
         log_offset = self.gunicorn_log.stat().st_size if self.gunicorn_log.exists() else 0
         # Production's gunicorn.conf.py, with the keep-alive of every run measured here (30 s,
         # gunicorn's default is 2): connections wrk parks once a budget is issued idle until the
@@ -73,7 +80,8 @@ class Stack:
                 "config.wsgi:application", "--bind", f"127.0.0.1:{self.config.port}",
                 "--keep-alive", "30", *self.config.gunicorn_overrides,
             ],
-            env=env,
+            # Its database connections named after it in pg_stat_activity (libpq's PGAPPNAME).
+            env={**env, "PGAPPNAME": self.application_name},
             log=self.gunicorn_log,
         )  # fmt: skip
         self.wait_ready(log_offset)

