@@ -35,7 +35,8 @@ CHECK_INTERVAL = 1.0
 PRIMARY_ONLY_APPS = frozenset({"auth", "authtoken", "sessions", "contenttypes"})
 
 # Seconds the replica is behind: 0 when it has replayed all it received (an idle primary sends
-# nothing, and the last replay's age would grow without any lag), NULL on a primary.
+# nothing, and the last replay's age would grow without any lag) or is no standby at all. A
+# standby cut off from its primary also reads 0: that shows on the primary (pg_stat_replication).
 LAG_SQL = """
     SELECT CASE
         WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
