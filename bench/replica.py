@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 
 from bench import dataset
+from bench.stack import children
 from tests.live import PostgresCluster
 
 DATABASE = "storefront_bench_replica"
@@ -18,8 +19,26 @@ DATABASE = "storefront_bench_replica"
 
 @dataclass(frozen=True)
 class Replicated:
-    primary_url: str
-    standby_url: str
+    primary: PostgresCluster
+    standby: PostgresCluster
+
+    @property
+    def primary_url(self) -> str:
+        return self.primary.url(DATABASE)
+
+    @property
+    def standby_url(self) -> str:
+        return self.standby.url(DATABASE)
+
+    def primary_pids(self) -> list[int]:
+        return _server_pids(self.primary)
+
+    def standby_pids(self) -> list[int]:
+        return _server_pids(self.standby)
+
+
+def _server_pids(server: PostgresCluster) -> list[int]:
+    return [] if server.process is None else [server.process.pid, *children(server.process.pid)]
 
 
 @contextlib.contextmanager
@@ -46,7 +65,7 @@ def replicated(
         print("  taking a base backup for the standby", flush=True)
         standby.base_backup_of(primary).start()
         dataset.cache_warm(url=standby.url(DATABASE))
-        yield Replicated(primary_url=url, standby_url=standby.url(DATABASE))
+        yield Replicated(primary, standby)
     finally:
         standby.stop()
         primary.stop()

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dataset, typesense_server, workloads  # noqa: E402
 from bench.loadgen import LoadResult, ensure_wrk, run_wrk  # noqa: E402
-from bench.replica import replicated  # noqa: E402
+from bench.replica import Replicated, replicated  # noqa: E402
 from bench.report import print_table, versus_rows, write_chart  # noqa: E402
 from bench.stack import CpuSampler, Stack, StackConfig, processes_named  # noqa: E402
 
@@ -96,7 +96,7 @@ class Bench:
     token: str = ""
     results: list[dict] = field(default_factory=list)
     monitor: psycopg.Connection | None = None  # finds the database backends to account for
-    replica_monitor: psycopg.Connection | None = None  # ... on the standby (`replica`)
+    replicated: Replicated | None = None  # the replica scenario's servers, whole
     typesense: typesense_server.TypesenseServer | None = None  # its CPU counts while it runs
 
     @property
@@ -106,11 +106,15 @@ class Bench:
     # --- measuring ---------------------------------------------------------------------------
     def _watched_pids(self) -> dict[str, list[int]]:
         pids = self.stack.pids()
-        if self.monitor is None:
-            self.monitor = psycopg.connect(self.db_url, autocommit=True)
-        pids["postgres"] = dataset.bench_pids(self.monitor)
-        if self.replica_monitor is not None:
-            pids["replica"] = dataset.bench_pids(self.replica_monitor)
+        if self.replicated is not None:
+            # Every process of each server (I/O workers, WAL sender and receiver included):
+            # the servers are the scenario's own.
+            pids["postgres"] = self.replicated.primary_pids()
+            pids["replica"] = self.replicated.standby_pids()
+        else:
+            if self.monitor is None:
+                self.monitor = psycopg.connect(self.db_url, autocommit=True)
+            pids["postgres"] = dataset.bench_pids(self.monitor)
         pids["redis"] = processes_named("redis-server")
         if self.typesense is not None:
             pids["typesense"] = self.typesense.pids()
@@ -591,32 +595,43 @@ class Bench:
         load on the primary alone. One machine: the standby's CPU is the web servers' too, so
         the point is what leaves the primary (its CPU per request), not the throughput."""
         print("replica", flush=True)
-        searches = workloads.uncached_search(count=20_000, stores=self.profile.size.stores)
+        searches = workloads.uncached_search(count=24_000, stores=self.profile.size.stores)
+        # A share of the searches for each load of each slice: none finds another's result in
+        # the cache.
+        share = len(searches) // (2 * REPLICA_ROUNDS)
         listing = workloads.listing_page(f"/stores/{LISTING_STORE}/inventory/", None)
-        loads = (("search-uncached", searches, self.args.uncached_connections),
-                 ("inventory-first", listing, self.args.listing_connections))  # fmt: skip
         slices: dict[str, list[dict]] = {}
         main_stack, main_env = self.stack, self.env
         main_stack.stop()
         try:
             with replicated(self.profile.size, env=self.env, workdir=WORK / "replica") as servers:
-                for _ in range(REPLICA_ROUNDS):
-                    for mode, replicas in (("primary", ""), ("replica", servers.standby_url)):
-                        self._restart(DATABASE_URL=servers.primary_url,
-                                      DATABASE_REPLICA_URLS=replicas)  # fmt: skip
-                        if replicas:
-                            self.replica_monitor = psycopg.connect(replicas, autocommit=True)
-                        for name, lines, connections in loads:
-                            slices.setdefault(f"{name}-{mode}", []).append(self.load(
-                                f"{name}-{mode}", lines, connections=connections,
-                                duration=self.profile.duration_s / REPLICA_ROUNDS,
-                                group="replica", floor="floor-django",
-                                description=f"{name} with {'a' if replicas else 'no'} replica",
-                            ))  # fmt: skip
-                        self._close_monitors()
-                        self.stack.stop()
+                self.replicated = servers
+                modes = (("primary", ""), ("replica", servers.standby_url))
+                for number in range(2 * REPLICA_ROUNDS):
+                    mode, replicas = modes[number % 2]
+                    self._restart(DATABASE_URL=servers.primary_url,
+                                  DATABASE_REPLICA_URLS=replicas)  # fmt: skip
+                    mine = searches[number * share : (number + 1) * share]
+                    half = len(mine) // 2
+                    loads = (
+                        ("search-uncached", mine[:half], self.args.uncached_connections),
+                        # The other half without its `in_stock` searches (which read the
+                        # primary): the share of the mix a replica can take.
+                        ("search-no-stock-filter",
+                         [line for line in mine[half:] if "in_stock" not in line.path],
+                         self.args.uncached_connections),
+                        ("inventory-first", listing, self.args.listing_connections),
+                    )  # fmt: skip
+                    for name, lines, connections in loads:
+                        slices.setdefault(f"{name}-{mode}", []).append(self.load(
+                            f"{name}-{mode}", lines, connections=connections,
+                            duration=self.profile.duration_s / REPLICA_ROUNDS,
+                            group="replica", floor="floor-django",
+                            description=f"{name} with {'a' if replicas else 'no'} replica",
+                        ))  # fmt: skip
+                    self.stack.stop()
         finally:
-            self._close_monitors()
+            self.replicated = None
             self.stack, self.env = main_stack, main_env
             main_stack.start(email_backend=FAST_EMAIL)
         for runs in slices.values():
@@ -626,12 +641,6 @@ class Bench:
         self.env = {**self.env, **env}
         self.stack = Stack(dataclasses.replace(self.stack.config, env=self.env))
         self.stack.start(email_backend=FAST_EMAIL)
-
-    def _close_monitors(self) -> None:
-        for monitor in (self.monitor, self.replica_monitor):
-            if monitor is not None:
-                monitor.close()
-        self.monitor = self.replica_monitor = None
 
     def slow_email(self) -> None:
         print("orders with a 2 s email backend (stack restarted)", flush=True)
