@@ -199,6 +199,8 @@ for number, replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
     replica["OPTIONS"].setdefault("connect_timeout", 2)
     replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica_{number}"] = replica
+# The aliases lag-tolerant reads may use (storefront.common.replicas).
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias.startswith("replica_")]
 DATABASE_ROUTERS = ["storefront.common.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -121,6 +121,13 @@ def _stop(process: subprocess.Popen, *, timeout: float = 10.0) -> None:
             process.wait(timeout=timeout)
 
 
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the process group: no shutdown at all."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 def _spawn(args: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
     # Its own session: stopping it also stops its children (gunicorn and Celery workers).
     with log.open("ab") as out:
@@ -465,9 +472,7 @@ class CeleryWorker:
     def kill(self) -> None:
         """SIGKILL the whole worker, main process and pool children: no shutdown at all."""
         if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            _kill(self.process)
             self.process = None
 
     def stop(self) -> None:
@@ -777,11 +782,9 @@ class PostgresCluster:
             return conn.execute("SELECT 1").fetchone() == (1,)
 
     def kill(self) -> None:
-        """SIGKILL the postmaster: the server stops answering at once, as a crashed host."""
+        """SIGKILL the server and its children: it stops answering at once, as a crashed host."""
         if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            _kill(self.process)
             self.process = None
 
     def stop(self) -> None:

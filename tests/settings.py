@@ -19,9 +19,21 @@ os.environ["CACHE_KEY_PREFIX"] = REDIS_KEY_NAMESPACE
 os.environ.pop("DATABASE_REPLICA_URLS", None)
 
 from config.settings import *  # noqa: E402, F403
-from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS  # noqa: E402
+from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES  # noqa: E402
 
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
     "global_keyprefix": f"{REDIS_KEY_NAMESPACE}:",
+}
+
+# Two replica aliases for storefront/common/tests/test_replicas.py, unused unless a test names
+# them in DATABASE_REPLICAS: one on the test database itself (a mirror, as every replica is in
+# tests), one on a port nobody listens on.
+DATABASES["replica_test"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASES["replica_down"] = {
+    **DATABASES["default"],
+    "HOST": "127.0.0.1",
+    "PORT": 1,
+    "OPTIONS": {"connect_timeout": 2},
+    "TEST": {"MIRROR": "default"},
 }

@@ -29,7 +29,6 @@ from django.db.models import Model
 
 logger = logging.getLogger(__name__)
 
-REPLICA_PREFIX = "replica_"
 CHECK_INTERVAL = 1.0
 # Primary-only apps: a token or session must work the moment it is created.
 PRIMARY_ONLY_APPS = frozenset({"auth", "authtoken", "sessions", "contenttypes"})
@@ -74,7 +73,7 @@ def read_connection() -> BaseDatabaseWrapper:
 
 
 def replica_aliases() -> list[str]:
-    return [alias for alias in settings.DATABASES if alias.startswith(REPLICA_PREFIX)]
+    return list(settings.DATABASE_REPLICAS)
 
 
 class ReplicaUnavailable(Exception):
