@@ -3,12 +3,12 @@
 from storefront.inventory.selectors import LEDGER_DRIFT_SQL
 
 
-def set_stock(database, stock: dict[int, int]) -> None:
-    """Store 1's stock of these products, counted through inventory (the ledger adds up)."""
+def set_stock(database, stock: dict[int, int], *, store_id: int = 1) -> None:
+    """A store's stock of these products, counted through inventory (the ledger adds up)."""
     database.scalar(
-        "SELECT count(*) FROM inventory_set(1, %s::bigint[], %s::integer[], 'count', 'test', "
+        "SELECT count(*) FROM inventory_set(%s, %s::bigint[], %s::integer[], 'count', 'test', "
         "NULL, now())",
-        (list(stock), list(stock.values())),
+        (store_id, list(stock), list(stock.values())),
     )
 
 

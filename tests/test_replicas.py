@@ -155,11 +155,11 @@ def test_catalog_reads_run_on_the_standby_and_orders_on_the_primary(replication)
     assert {o["status"] for o in orders} == {"CONFIRMED"}
     primary = statements(replication.database.url) - before["primary"]
     standby = statements(replication.standby.url("storefront")) - before["standby"]
-    # The three searches and the suggestion matched on the standby; the in_stock search, whose
-    # filter is stock, on the primary, with every page's rows (and their stock).
-    assert calls(standby, "search_products(") == 3
+    # The four searches and the suggestion matched on the standby; every page's rows (and their
+    # stock, which the in_stock search's page is checked against) read on the primary.
+    assert calls(standby, "search_products(") == 4
     assert calls(standby, "search_suggest(") == 1
-    assert calls(primary, "search_products(") == 1
+    assert calls(primary, "search_products(") == 0
     assert calls(primary, "search_rows(") == 5
     # The inventory page, the stores, the product and the categories were read on the standby;
     # the page's quantities on the primary.
@@ -175,12 +175,14 @@ def test_catalog_reads_run_on_the_standby_and_orders_on_the_primary(replication)
 
 
 def test_stock_is_exact_while_the_standby_lags(replication):
-    """Replay paused on the standby: the catalog is read there, yet a product sold out on the
-    primary shows 0 and drops out of in-stock searches at once; a server that tolerates 1 s of
-    lag reads the primary instead, and says so in /readyz."""
+    """Replay paused on the standby: searches match there, yet a product sold out on the
+    primary shows 0 and drops out of in-stock searches (with and without a store) at once; a
+    server that tolerates 1 s of lag reads the primary instead, and says so in /readyz."""
     api, strict = replication.api.base_url, replication.strict_api.base_url
     product_id = products_in_store_1(replication.database, 2)[1]
     set_stock(replication.database, {product_id: 1})
+    for other_store in (2, 3):  # store 1's unit is then the only one anywhere
+        set_stock(replication.database, {product_id: 0}, store_id=other_store)
     wait_until(replication.caught_up, timeout=30, what="the standby to catch up")
     title = replication.database.scalar(
         "SELECT title FROM catalog_product WHERE id = %s", (product_id,)
@@ -205,9 +207,15 @@ def test_stock_is_exact_while_the_standby_lags(replication):
             timeout=30,
         ).json()["results"]
         assert product_id not in {row["id"] for row in in_stock}
+        anywhere = requests.get(
+            f"{api}/api/search/products/", params={"q": title, "in_stock": "true"}, timeout=30
+        ).json()["results"]
+        assert product_id not in {row["id"] for row in anywhere}
         assert inventory_quantity(api, product_id) == 0
         on_standby = statements(replication.standby.url("storefront")) - before
-        assert calls(on_standby, "search_products(") == 1  # the in_stock one ran on the primary
+        # The searches matched there: the in_stock ones saw the product in stock, and the
+        # primary's stock of their pages took it out.
+        assert calls(on_standby, "search_products(") == 3
         assert calls(on_standby, '"product_title_key"') >= 1
 
         # Past 1 s behind, the strict server skips the standby and reports it.

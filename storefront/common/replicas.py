@@ -3,9 +3,10 @@
 The rule: a GET handler decorated with `@lag_tolerant` reads the catalog through a read
 replica (`DATABASE_REPLICA_URLS`), when one is configured, answering and lagging less than
 `DATABASE_REPLICA_MAX_LAG_SECONDS`. Everything else reads the primary: every write, every order,
-authentication, whatever runs inside a transaction, and stock: the quantities a response shows
-and the `in_stock` filter are read on the primary (`django.db.connection`) even inside a
-lag-tolerant handler, so they are exact at commit whatever a replica lags (docs/scaling.md).
+authentication, whatever runs inside a transaction, and stock: the quantities a response shows,
+and whether each product an `in_stock` search shows is in stock, are read on the primary
+(`django.db.connection`) even inside a lag-tolerant handler, so what a response shows of stock
+is exact at commit whatever a replica lags (docs/scaling.md).
 
 A replica that refuses connections, fails a query or lags too far is skipped: the handler runs
 again on the next replica, then on the primary, within the same request. Each process

@@ -43,6 +43,15 @@ def store_quantities(*, store_id: int, product_ids: list[int]) -> dict[int, int]
     return {product_id: quantity for product_id, quantity in rows if product_id is not None}
 
 
+def products_in_stock(*, product_ids: list[int]) -> set[int]:
+    """Which of these products some store has in stock, on the primary (stock is never read on
+    a replica: storefront.common.replicas)."""
+    in_stock = Inventory.objects.using(DEFAULT_DB_ALIAS).filter(
+        product_id__in=product_ids, quantity__gt=0
+    )
+    return set(in_stock.values_list("product_id", flat=True).distinct())
+
+
 def with_live_quantities(*, store_id: int, rows: list[Inventory]) -> list[Inventory]:
     """`rows` with each quantity as the primary has it now: stock figures are exact at commit
     wherever a page was read (rows read on a replica may be behind; on the primary they are

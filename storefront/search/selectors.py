@@ -71,11 +71,10 @@ class ResultRows:
 
 
 def search_matches(query: SearchQuery) -> SearchMatches:
-    """Runs the search in one round trip: the page's ids, count, flags and facets.
-
-    On a replica, unless stock decides which products match: `in_stock` reads the primary."""
-    database = connection if query.in_stock else read_connection()
-    with database.cursor() as cursor:
+    """Runs the search in one round trip: the page's ids, count, flags and facets, on a
+    replica when the handler reads there (an `in_stock` filter then sees the replica's stock:
+    services.search_page checks the page's products on the primary)."""
+    with read_connection().cursor() as cursor:
         cursor.execute(
             "SELECT * FROM search_products(%s::text, %s::numeric, %s::numeric, %s::bigint,"
             " %s::bigint, %s, %s::text, %s, %s, %s, %s, %s)",

@@ -2,12 +2,18 @@
 
 Reads only, apart from the cache. Stock is never cached: `store_quantity` is read with the
 rows on every request, and a search filtered by `in_stock` is never stored (`cacheable`).
+What matched may be read on a replica; the rows, their stock and the `in_stock` check of the
+page's products on the primary (storefront.common.replicas).
 """
 
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
+
+from storefront.common.replicas import read_connection
+from storefront.inventory.selectors import products_in_stock
 from storefront.search import cache as search_cache
 from storefront.search.selectors import (
     ResultRows,
@@ -53,7 +59,17 @@ def search_page(query: SearchQuery) -> SearchPage:
 
 
 def _page_rows(matches: SearchMatches, query: SearchQuery) -> ResultRows:
-    return result_rows(ids=matches.ids[: query.page_size], store_id=query.store_id)
+    rows = result_rows(ids=matches.ids[: query.page_size], store_id=query.store_id)
+    if not query.in_stock or read_connection().alias == DEFAULT_DB_ALIAS:
+        return rows
+    # Matched on a replica, which may not have seen the latest orders: a product the primary
+    # has sold out since leaves the page (restocked ones join it once the replica has).
+    if query.store_id is not None:
+        kept = [row for row in rows.rows if row["store_quantity"] > 0]
+    else:
+        in_stock = products_in_stock(product_ids=[row["id"] for row in rows.rows])
+        kept = [row for row in rows.rows if row["id"] in in_stock]
+    return dataclasses.replace(rows, rows=kept)
 
 
 def suggestions(q: str) -> list[dict[str, Any]]:

@@ -110,3 +110,33 @@ def test_a_query_failing_on_the_replica_runs_the_request_again_on_the_primary(
     assert stores.status_code == 200 and len(stores.json()["results"]) == 1
     assert any('"stores_store"' in query["sql"] for query in on_primary.captured_queries)
     assert Reader().get() == replica  # a new connection found it up
+
+
+def test_an_in_stock_search_matches_on_the_replica_and_checks_its_page_on_the_primary(
+    replicas, api_client, catalog_factory
+):
+    """(tests/test_replicas.py shows the check dropping a product the replica still thinks in
+    stock.)"""
+    replicas("replica_test")
+    store = catalog_factory.store()
+    stocked = catalog_factory.product(title="Replica Kettle")
+    catalog_factory.stock(store, stocked, 3)
+    catalog_factory.stock(store, catalog_factory.product(title="Replica Kettle Mini"), 0)
+
+    with (
+        CaptureQueriesContext(connections["replica_test"]) as on_replica,
+        CaptureQueriesContext(connection) as on_primary,
+    ):
+        anywhere = api_client.get("/api/search/products/?q=replica+kettle&in_stock=true")
+        in_store = api_client.get(
+            f"/api/search/products/?q=replica+kettle&in_stock=true&store_id={store.pk}"
+        )
+
+    for found in (anywhere, in_store):
+        assert [row["id"] for row in found.json()["results"]] == [stocked.pk]
+    assert sum("search_products(" in q["sql"] for q in on_replica.captured_queries) == 2
+    primary_sql = [query["sql"] for query in on_primary.captured_queries]
+    assert not any("search_products(" in sql for sql in primary_sql)
+    # Rows and stock of both pages; the store-less page's stock anywhere, by product id.
+    assert sum("search_rows(" in sql for sql in primary_sql) == 2
+    assert sum('"stores_inventory"."quantity" > 0' in sql for sql in primary_sql) == 1
