@@ -1132,8 +1132,9 @@ def main() -> None:
     wrk = ensure_wrk()
     started_at = datetime.now(UTC)
     started = time.monotonic()
+    # The floors read no catalog; versus and replica seed databases of their own.
     token = prepare(
-        args, profile, env, catalog=bool(set(selected) - {"floors", "versus"}),
+        args, profile, env, catalog=bool(set(selected) - {"floors", "versus", "replica"}),
         orders=bool({"listings", "orders", "bulk_sync"} & set(selected)),
     )  # fmt: skip
     stack = Stack(
