@@ -615,8 +615,8 @@ class Bench:
                     half = len(mine) // 2
                     loads = (
                         ("search-uncached", mine[:half], self.args.uncached_connections),
-                        # The other half without its `in_stock` searches (which read the
-                        # primary): the share of the mix a replica can take.
+                        # The other half without its `in_stock` searches (whose pages are
+                        # also checked against the primary's stock): the catalog's searches.
                         ("search-no-stock-filter",
                          [line for line in mine[half:] if "in_stock" not in line.path],
                          self.args.uncached_connections),
