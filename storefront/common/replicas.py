@@ -122,8 +122,6 @@ def replica_states() -> dict[str, str]:
 
 def _record(alias: str, state: ReplicaState) -> ReplicaState:
     state.checked_at = time.monotonic()
-    if not state.usable:
-        connections[alias].close()
     with _states_lock:
         previous = _states.get(alias)
         _states[alias] = state
